@@ -1,0 +1,209 @@
+"""Settings: TOML file + environment → typed, validated settings.
+
+Lookup order: ``--config``, ``$ATTRAP_CONFIG``, ``./attrap.toml``, else defaults.
+Secrets never live in the file: it names environment variables (``*_env`` keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+APP_NAME = "attrap"
+CONFIG_ENV = "ATTRAP_CONFIG"
+LOCAL_CONFIG = Path("attrap.toml")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message is one line for the user."""
+
+
+class _Section(BaseModel):
+    # An unknown key is a typo the user wants to hear about, not something to ignore.
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+
+class StorageSettings(_Section):
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+
+class CrawlSettings(_Section):
+    not_before: dt.date = dt.date(2024, 1, 1)
+    user_agent: str = "attrap/0.1 (+https://github.com/attrap/attrap; veille des RAA)"
+    min_delay_s: float = Field(default=5.0, ge=0)
+    max_concurrency: int = Field(default=8, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    max_pdf_mb: float = Field(default=200.0, gt=0)
+    max_retry_after_s: float = Field(default=600.0, ge=0)
+    proxy: str = ""
+
+
+class AdapterOverride(_Section):
+    start_urls: list[str] | None = None
+    enabled: bool | None = None
+
+
+class AdaptersSettings(_Section):
+    paths: list[Path] = Field(default_factory=lambda: [Path("prefectures")])
+    enabled: list[str] = Field(default_factory=lambda: ["*"])
+    overrides: dict[str, AdapterOverride] = Field(default_factory=dict)
+
+
+class OcrSettings(_Section):
+    enabled: bool = True
+    language: str = "fra"
+    dpi: int = Field(default=300, ge=50, le=1200)
+    workers: int = Field(default=0, ge=0)
+    page_timeout_s: float = Field(default=120.0, gt=0)
+    min_chars: int = Field(default=40, ge=0)
+
+
+class MatchingSettings(_Section):
+    rules: str = ""
+
+
+class _Routing(_Section):
+    enabled: bool = True
+    categories: list[str] = Field(default_factory=lambda: ["drone", "vsa"])
+    departments: list[str] = Field(default_factory=lambda: ["*"])
+    max_attempts: int = Field(default=8, ge=1)
+    digest_threshold: int = Field(default=5, ge=1)
+
+
+class MastodonSettings(_Routing):
+    instance: str = ""
+    token_env: str = "ATTRAP_MASTODON_TOKEN"
+    visibility: str = "public"
+    language: str = "fr"
+
+
+class EmailSettings(_Routing):
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    ssl: bool = False
+    user: str = ""
+    password_env: str = ""
+    sender: str = ""
+    to: list[str] = Field(default_factory=list)
+    digest: bool = False
+
+
+class WebhookSettings(_Routing):
+    url: str = ""
+    secret_env: str = ""
+    categories: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class NotifySettings(_Section):
+    since: dt.date | None = None
+    mastodon: MastodonSettings | None = None
+    email: EmailSettings | None = None
+    webhook: WebhookSettings | None = None
+
+
+class ScheduleSettings(_Section):
+    every_minutes: int = Field(default=60, ge=1)
+    jitter_s: int = Field(default=300, ge=0)
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class Settings(_Section):
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    adapters: AdaptersSettings = Field(default_factory=AdaptersSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+
+    # Where the settings came from; relative paths in the file are resolved against it.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database.url:
+            self.database.url = f"sqlite:///{self.storage.data_dir / 'attrap.db'}"
+        return self
+
+    def secret(self, env_name: str) -> str | None:
+        """The value of a secret named by an ``*_env`` key, or None when unset."""
+        return os.environ.get(env_name) if env_name else None
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.storage.data_dir / "pdfs"
+
+
+def find_config_file(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    return f"key '{key}': {error['msg']}"
+
+
+def _resolve_relative(data: dict[str, Any], base: Path) -> None:
+    storage = data.get("storage")
+    if isinstance(storage, dict) and isinstance(storage.get("data_dir"), str):
+        storage["data_dir"] = str(base / Path(storage["data_dir"]).expanduser())
+    adapters = data.get("adapters")
+    if isinstance(adapters, dict) and isinstance(adapters.get("paths"), list):
+        adapters["paths"] = [
+            str(base / Path(p).expanduser()) if isinstance(p, str) else p for p in adapters["paths"]
+        ]
+    matching = data.get("matching")
+    if isinstance(matching, dict) and isinstance(matching.get("rules"), str) and matching["rules"]:
+        matching["rules"] = str(base / Path(matching["rules"]).expanduser())
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load settings; raises ConfigError with one readable line on any problem."""
+    config_file = find_config_file(path)
+    if config_file is None:
+        return Settings()
+    try:
+        raw = config_file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{config_file}: cannot read configuration: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from exc
+    _resolve_relative(data, config_file.resolve().parent)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"{config_file}: {problems}") from exc
+    settings.source = config_file
+    return settings

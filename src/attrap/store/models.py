@@ -1,0 +1,199 @@
+"""SQLAlchemy 2 models. Table and column names are part of the contract (DESIGN.md § Storage).
+
+Schema changes go through Alembic (``alembic/versions``); ``tests/test_migrations.py`` fails when
+the models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use timezone-aware UTC datetimes")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Administration(Base):
+    __tablename__ = "administrations"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    # The département a hit is filed under (Préfecture de police → 75); None for regions.
+    department: Mapped[str | None] = mapped_column(String(4), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    engine: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    documents: Mapped[list[Document]] = relationship(back_populates="administration")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (Index(None, "administration_code", "published_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    administration_code: Mapped[str] = mapped_column(ForeignKey("administrations.code"))
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published_on: Mapped[dt.date | None] = mapped_column(Date)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    # discovered → fetched → extracted → matched, or failed (see ``error``) or duplicate.
+    status: Mapped[str] = mapped_column(String(16), default="discovered", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    administration: Mapped[Administration] = relationship(back_populates="documents")
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="Page.number"
+    )
+    acts: Mapped[list[Act]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="Act.page_start"
+    )
+
+
+class Page(Base):
+    __tablename__ = "pages"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))  # text-layer | ocr | failed
+
+    document: Mapped[Document] = relationship(back_populates="pages")
+
+
+class Act(Base):
+    __tablename__ = "acts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[str | None] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text, default="")
+    signed_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+
+    document: Mapped[Document] = relationship(back_populates="acts")
+    hits: Mapped[list[Hit]] = relationship(back_populates="act", cascade="all, delete-orphan")
+
+
+class Hit(Base):
+    __tablename__ = "hits"
+    __table_args__ = (
+        UniqueConstraint("act_id", "category"),
+        Index(None, "category", "first_seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float]
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    snippet: Mapped[str] = mapped_column(Text, default="")
+    page: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    rules_version: Mapped[str] = mapped_column(String(32))
+
+    act: Mapped[Act] = relationship(back_populates="hits")
+    document: Mapped[Document] = relationship()
+    notifications: Mapped[list[Notification]] = relationship(
+        back_populates="hit", cascade="all, delete-orphan"
+    )
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("hit_id", "channel"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hit_id: Mapped[int] = mapped_column(ForeignKey("hits.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(64))
+    # pending → sent | failed (after max attempts) | skipped (muted by --no-notify / since)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(256))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hit: Mapped[Hit] = relationship(back_populates="notifications")
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index(None, "administration_code", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    administration_code: Mapped[str] = mapped_column(ForeignKey("administrations.code"))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    found: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # None while running or when the run succeeded; else what stopped it.
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,55 @@
+"""Shared fixtures. Storage tests run on SQLite always and on PostgreSQL when
+``ATTRAP_TEST_DATABASE_URL`` is set (``.ci/run`` sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from attrap.store.db import Database, open_database
+
+POSTGRES_URL = os.environ.get("ATTRAP_TEST_DATABASE_URL", "")
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'attrap.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("ATTRAP_TEST_DATABASE_URL not set")
+    reset_postgres(POSTGRES_URL)
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database on each backend."""
+    db = open_database(database_url)
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A config file pointing the database and data directory into the test's folder."""
+    path = tmp_path / "attrap.toml"
+    path.write_text(
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "attrap.db"}"\n',
+        encoding="utf-8",
+    )
+    return path

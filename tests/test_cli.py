@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from attrap.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in [
+        "run",
+        "scan",
+        "hits",
+        "reprocess",
+        "adapters",
+        "notify",
+        "serve",
+        "daemon",
+        "worker",
+        "status",
+        "db",
+    ]:
+        assert command in result.output
+
+
+def test_adapters_list_json_covers_every_administration(config_file: Path):
+    result = runner.invoke(app, ["adapters", "list", "--format", "json", "-c", str(config_file)])
+    assert result.exit_code == 0, result.output
+    adapters = json.loads(result.stdout)
+    codes = {a["code"] for a in adapters}
+    assert len(adapters) >= 105
+    assert {"01", "2A", "2B", "976", "PP", "R11", "57"} <= codes
+    engines = {a["code"]: a["engine"] for a in adapters}
+    assert engines["13"] == "dsfr"
+    assert engines["R93"] == "regions"
+    assert engines["57"] == "dims"
+
+
+def test_hits_on_an_empty_database(config_file: Path):
+    for fmt, expected in [("json", "[]"), ("table", "Aucun résultat."), ("csv", "id,department")]:
+        result = runner.invoke(app, ["hits", "--format", fmt, "-c", str(config_file)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.startswith(expected)
+
+
+def test_db_upgrade_and_status(config_file: Path, tmp_path: Path):
+    result = runner.invoke(app, ["db", "upgrade", "-c", str(config_file)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "attrap.db").is_file()
+    result = runner.invoke(app, ["status", "-c", str(config_file)])
+    assert result.exit_code == 0, result.output
