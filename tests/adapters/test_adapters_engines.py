@@ -201,3 +201,17 @@ def test_dsfr_page_budget_keeps_what_was_found_then_fails(tmp_path: Path):
     assert "crawl stopped after 3 pages ([dsfr] max_pages = 3)" in str(report.error)
     assert [r.url.rsplit("/", 1)[-1] for r in report.refs] == ["0.pdf", "1.pdf", "2.pdf"]
     assert len(fetcher.requests) == 3
+
+
+def test_markup_bug_link_outside_a_downloads_group_is_still_a_download(tmp_path: Path):
+    # `<a id= class="fr-link fr-link--download">`: an HTML5 parser makes `class="fr-link` the id.
+    link = (
+        '<p><a id= class="fr-link fr-link--download" '
+        'href="/contenu/telechargement/7/8/file/RAA-special">Télécharger RAA spécial '
+        '<span class="fr-link__detail">PDF - 1 Mb - 05/05/2024</span></a></p>'
+    )
+    write_site(tmp_path, {SECTION: link})
+    report, _ = discover(tmp_path)
+    assert [(r.url, r.title, r.published_on) for r in report.refs] == [
+        (f"{HOST}/contenu/telechargement/7/8/file/RAA-special", "RAA spécial", D(2024, 5, 5))
+    ]

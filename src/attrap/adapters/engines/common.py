@@ -70,8 +70,8 @@ _OPEN_ENDED = re.compile(r"\b(?:a partir d|depuis)")
 
 def fold(text: str) -> str:
     """Lower case without accents, single spaces: what the date patterns read."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Dropping what is not ASCII after decomposition removes the accents (and "°", "’"…).
+    bare = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
     return " ".join(bare.split())
 
 

@@ -255,12 +255,14 @@ class PageReader:
         name = file_name(url)
         sources = (text, detail, title_attr, card_detail, row_text, name)
         day = next(filter(None, map(find_date, sources)), None)
-        own = next(
-            filter(None, (self.period(s, year) for s in (text, title_attr, row_text, name))), None
-        )
-        # A detail page's "Publié le" dates its links unless they say otherwise.
-        if day is None and context is not None and context.is_day:
-            day = context.start if own is None or own.start <= context.start <= own.end else None
+        own: Period | None = None
+        if day is None:
+            periods = (self.period(s, year) for s in (text, title_attr, row_text, name))
+            own = next(filter(None, periods), None)
+            # A detail page's "Publié le" dates its links unless they say otherwise.
+            inside = context is not None and (own is None or own.start <= context.start <= own.end)
+            if context is not None and context.is_day and inside:
+                day = context.start
         period = Period.day(day) if day else own or context
         self.add_item(listing, position, period)
         if period is not None and not period.reaches(self.crawl.not_before):
