@@ -148,7 +148,7 @@ def write_site(folder: Path, pages: dict[str, str]) -> None:
     (folder / "manifest.toml").write_text("\n".join(manifest))
 
 
-def discover(folder: Path, **dsfr: int) -> tuple[CrawlReport, FixtureFetcher]:
+def discover(folder: Path, **dsfr: object) -> tuple[CrawlReport, FixtureFetcher]:
     spec = AdapterSpec.model_validate(
         {
             "code": "99",
@@ -215,3 +215,22 @@ def test_markup_bug_link_outside_a_downloads_group_is_still_a_download(tmp_path:
     assert [(r.url, r.title, r.published_on) for r in report.refs] == [
         (f"{HOST}/contenu/telechargement/7/8/file/RAA-special", "RAA spécial", D(2024, 5, 5))
     ]
+
+
+def test_settings_for_exceptions_follow_undated_and_link_selector(tmp_path: Path):
+    write_site(
+        tmp_path,
+        {
+            SECTION: card("Recueils spéciaux", f"{SECTION}/Speciaux")
+            + card("RAA 2024", f"{SECTION}/RAA-2024")
+            + '<ul class="raa"><li><a href="/fichiers/raa?id=12">RAA du 04/04/2024</a></li></ul>',
+            f"{SECTION}/RAA-2024": pdf("c.pdf", "02/02/2024"),
+            f"{SECTION}/Speciaux": pdf("s.pdf", "02/02/2024"),
+        },
+    )
+    report, fetcher = discover(tmp_path, follow_undated=False, link_selector="ul.raa a")
+    assert sorted((r.url, r.published_on) for r in report.refs) == [
+        (f"{HOST}/contenu/telechargement/1/2/file/c.pdf", D(2024, 2, 2)),
+        (f"{HOST}/fichiers/raa?id=12", D(2024, 4, 4)),
+    ]
+    assert f"{SECTION}/Speciaux" not in fetcher.requested_urls

@@ -35,11 +35,13 @@ from attrap.adapters.engines.common import (
 YEAR_LINKS = "article.news-list-item .news-list-title a[href], .news-list-title a[href]"
 MONTH_LINKS = "#sommaire-content a[href], .sommaire-content a[href]"
 DOWNLOADS = "a.link-download[href], a[href*='/irecontenu/telechargement/']"
+RAA_TITLE = re.compile(r"recueil|actes administratifs|\bRAA\b", re.IGNORECASE)
 
 
 class RegionsSettings(EngineSettings):
-    # The tags page mixes several series (Île-de-France: the region's and Paris's): keep the
-    # year pages whose title matches ``title_filter`` and not ``title_exclude`` (regexes).
+    # Year pages are links whose title names a year and the RAA. The tags page mixes several
+    # series (Île-de-France: the region's and Paris's): keep the year pages whose title also
+    # matches ``title_filter`` and not ``title_exclude`` (regexes, case-insensitive).
     title_filter: str | None = None
     title_exclude: str | None = None
     max_pages: int = Field(default=100, ge=1, le=5_000)
@@ -84,6 +86,8 @@ class RegionsEngine(SiteEngine):
 
 
 def keep_title(title: str, settings: RegionsSettings) -> bool:
+    if not RAA_TITLE.search(title):  # news items of the same list also name years
+        return False
     if settings.title_filter and not re.search(settings.title_filter, title, re.IGNORECASE):
         return False
     return not (settings.title_exclude and re.search(settings.title_exclude, title, re.IGNORECASE))
@@ -97,7 +101,7 @@ def read_page(
     not_before = crawl.not_before
     visits: list[Visit] = []
 
-    for link in tree.css(YEAR_LINKS):
+    for link in main.css(YEAR_LINKS):
         title = text_of(link)
         period = find_period(title)
         url = absolute(page.url, attr(link, "href"))
