@@ -1,18 +1,24 @@
-"""A real HTTP server on 127.0.0.1 for the crawl tests: routes answer with scripted replies,
-every request is logged (arrival time, headers), and concurrency is measured."""
+"""Support for the crawl tests: a real HTTP server on 127.0.0.1 whose routes answer scripted
+replies, logging every request (arrival time, headers) and measuring concurrency; real PDFs; a
+virtual clock; and a minimal engine reading one listing page."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
+from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
 
 
@@ -207,4 +213,59 @@ def crawl_settings(data_dir: Path, **crawl: Any) -> Settings:
     defaults: dict[str, Any] = {"min_delay_s": 0.0, "timeout_s": 5.0, "max_attempts": 3}
     return Settings.model_validate(
         {"storage": {"data_dir": str(data_dir)}, "crawl": {**defaults, **crawl}}
+    )
+
+
+LINK = re.compile(r'<a href="([^"]+)"(?: data-date="([\d-]+)")?>([^<]*)</a>')
+
+
+class ListingEngine:
+    """A minimal site family for these tests: one listing page of dated PDF links."""
+
+    name = "listing"
+
+    def __init__(self) -> None:
+        self.not_before_seen: list[dt.date] = []
+
+    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
+        self.not_before_seen.append(context.not_before)
+        for start in context.spec.start_urls:
+            page = await context.fetcher.fetch_html(start)
+            for href, date, title in LINK.findall(page.text):
+                published = dt.date.fromisoformat(date) if date else None
+                yield DocumentRef(urljoin(page.url, href), title, published)
+
+
+class LayoutChangedEngine:
+    name = "changed"
+
+    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
+        await context.fetcher.fetch_html(context.spec.start_urls[0])
+        raise ValueError("no RAA section found on the start page")
+        yield  # an async generator, like every engine
+
+
+def listing(*links: tuple[str, str, str | None]) -> str:
+    """A listing page for ``ListingEngine``: (href, title, ISO date or None) per bulletin."""
+
+    def anchor(href: str, title: str, date: str | None) -> str:
+        dated = f' data-date="{date}"' if date else ""
+        return f'<a href="{href}"{dated}>{title}</a>'
+
+    return f"<html><body>{''.join(anchor(*link) for link in links)}</body></html>"
+
+
+def lookup(listing_engine: ListingEngine) -> Callable[[str], Engine]:
+    """The engine registry of these tests."""
+    engines: dict[str, Engine] = {"listing": listing_engine, "changed": LayoutChangedEngine()}
+    return engines.__getitem__
+
+
+def spec(code: str, start_url: str, engine: str = "listing") -> AdapterSpec:
+    return AdapterSpec(
+        code=code,
+        name=f"Préfecture de test {code}",
+        kind="departement",
+        engine=engine,
+        start_urls=[start_url],
     )

@@ -6,81 +6,31 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin
 
 import pytest
 from sqlalchemy import select
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
 from attrap.pipeline import CrawlOutcome, CrawlProgress, DocumentProcessor, run_crawl
 from attrap.store.db import Database
 from attrap.store.models import CrawlRun, Document
 from local_server import (
+    ListingEngine,
     LocalServer,
     Reply,
     VirtualClock,
     crawl_settings,
     html,
+    listing,
+    lookup,
     make_pdf,
     pdf,
     revalidated_page,
+    spec,
 )
-
-LINK = re.compile(r'<a href="([^"]+)"(?: data-date="([\d-]+)")?>([^<]*)</a>')
-
-
-class ListingEngine:
-    """A minimal site family for these tests: one listing page of dated PDF links."""
-
-    name = "listing"
-
-    def __init__(self) -> None:
-        self.not_before_seen: list[dt.date] = []
-
-    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
-        self.not_before_seen.append(context.not_before)
-        for start in context.spec.start_urls:
-            page = await context.fetcher.fetch_html(start)
-            for href, date, title in LINK.findall(page.text):
-                published = dt.date.fromisoformat(date) if date else None
-                yield DocumentRef(urljoin(page.url, href), title, published)
-
-
-class LayoutChangedEngine:
-    name = "changed"
-
-    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
-        await context.fetcher.fetch_html(context.spec.start_urls[0])
-        raise ValueError("no RAA section found on the start page")
-        yield  # an async generator, like every engine
-
-
-def lookup(listing: ListingEngine):
-    engines: dict[str, Engine] = {"listing": listing, "changed": LayoutChangedEngine()}
-    return engines.__getitem__
-
-
-def listing(*links: tuple[str, str, str | None]) -> str:
-    items = "".join(
-        f'<a href="{href}"{f" data-date={chr(34)}{date}{chr(34)}" if date else ""}>{title}</a>'
-        for href, title, date in links
-    )
-    return f"<html><body>{items}</body></html>"
-
-
-def spec(code: str, start_url: str, engine: str = "listing") -> AdapterSpec:
-    return AdapterSpec(
-        code=code,
-        name=f"Préfecture de test {code}",
-        kind="departement",
-        engine=engine,
-        start_urls=[start_url],
-    )
 
 
 @pytest.fixture
