@@ -212,14 +212,13 @@ class _Crawl:
         self.to_download = len(pending)
         self.report()
         for document_id, url in pending:
-            with self.database.session() as session:
-                session.get_one(Document, document_id).fetch_attempts += 1
             try:
                 download = await self.client.download_pdf(url)
             except FetchError as exc:
                 self.failed += 1
                 with self.database.session() as session:
                     document = session.get_one(Document, document_id)
+                    document.fetch_attempts += 1
                     document.status = "failed"
                     document.error = exc.reason
             else:
@@ -238,6 +237,7 @@ class _Crawl:
         URL — the document then points to that one and is not processed again."""
         with self.database.session() as session:
             document = session.get_one(Document, document_id)
+            document.fetch_attempts += 1
             original = session.scalar(
                 select(Document.id)
                 .where(
