@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import json
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -12,10 +14,19 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from attrap.adapters.registry import AdapterError, load_adapters, sync_administrations
+from attrap.adapters.engines import get_engine
+from attrap.adapters.registry import (
+    AdapterError,
+    load_adapters,
+    select_adapters,
+    sync_administrations,
+)
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
+from attrap.scheduling.daemon import run_daemon
 from attrap.store.db import Database, open_database
 from attrap.store.queries import (
     HIT_CSV_FIELDS,
@@ -101,8 +112,86 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Crawl, download, extract and match: one full pass."""
-    settings_from(config)
-    not_yet("run", 3)
+    settings = settings_from(config)
+    database = database_from(settings)
+    try:
+        specs = select_adapters(load_adapters(settings), codes or [])
+    except AdapterError as exc:
+        fail(str(exc))
+    with Progress(
+        TextColumn("{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[found]} trouvés · {task.fields[failed]} échecs"),
+        console=console,
+    ) as progress:
+        bars = CrawlBars(progress)
+        outcomes = asyncio.run(
+            run_crawl(
+                settings,
+                database,
+                specs,
+                get_engine=get_engine,
+                not_before=since.date() if since else None,
+                progress=bars.update,
+            )
+        )
+    print_crawl_summary(outcomes)
+
+
+class CrawlBars:
+    """One progress bar per administration: pulsing while discovering, then downloads done."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def update(self, report: CrawlProgress) -> None:
+        task = self.tasks.get(report.code)
+        if task is None:
+            task = self.progress.add_task(report.code, total=None, found=0, failed=0)
+            self.tasks[report.code] = task
+        done = report.downloaded + report.failed
+        total = max(report.to_download, 1) if report.finished else report.to_download or None
+        self.progress.update(
+            task,
+            total=total,
+            completed=total if report.finished else done,
+            found=report.found,
+            failed=report.failed,
+        )
+
+
+def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
+    table = Table(
+        "Code",
+        "Administration",
+        "Trouvés",
+        "Nouveaux",
+        "Téléchargés",
+        "Doublons",
+        "Échecs",
+        "Erreur",
+        title="Résumé du passage",
+    )
+    for o in outcomes:
+        table.add_row(
+            o.code,
+            o.name,
+            str(o.found),
+            str(o.new),
+            str(o.downloaded),
+            str(o.duplicates),
+            str(o.failed),
+            o.error or "",
+        )
+    console.print(table)
+    broken = sum(1 for o in outcomes if o.error)
+    console.print(
+        f"{len(outcomes)} administrations, {sum(o.new for o in outcomes)} nouveaux documents, "
+        f"{sum(o.failed for o in outcomes)} téléchargements en échec, "
+        f"{broken} administrations en erreur."
+    )
 
 
 @app.command()
@@ -262,8 +351,13 @@ def serve(
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
     """Run every administration on a schedule, forever."""
-    settings_from(config)
-    not_yet("daemon", 3)
+    settings = settings_from(config)
+    database = database_from(settings)
+    specs = select_adapters(load_adapters(settings), [])
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_daemon(settings, database, specs, get_engine=get_engine))
 
 
 @app.command()
