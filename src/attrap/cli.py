@@ -18,6 +18,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from attrap.adapters.engines import get_engine
+from attrap.adapters.fixtures import FixtureError
+from attrap.adapters.maintain import check_adapter, create_adapter
 from attrap.adapters.registry import (
     AdapterError,
     load_adapters,
@@ -312,15 +314,41 @@ def adapters_check(
     config: ConfigOption = None,
 ) -> None:
     """Crawl one administration and print what it finds, newest first."""
-    settings_from(config)
-    not_yet("adapters check", 3)
+    settings = settings_from(config)
+    try:
+        report = asyncio.run(check_adapter(settings, code, fixtures))
+    except (AdapterError, FixtureError) as exc:
+        fail(str(exc))
+    table = Table("Date", "Titre", "URL", title=f"Bulletins trouvés pour {code}")
+    for ref in report.refs:
+        date = ref.published_on.isoformat() if ref.published_on else "—"
+        table.add_row(date, ref.title, ref.url)
+    if report.refs:
+        console.print(table)
+    pages = f" ({report.pages} pages lues)" if report.pages is not None else ""
+    console.print(f"{len(report.refs)} bulletin(s) trouvé(s){pages}.", highlight=False)
+    if report.error is not None:
+        errors.print(f"[bold red]erreur:[/] {report.error}", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @adapters_app.command("new")
-def adapters_new(code: str, url: str, config: ConfigOption = None) -> None:
+def adapters_new(
+    code: str,
+    url: str,
+    tests: Annotated[Path, typer.Option(help="Where the fixture test skeleton goes.")] = Path(
+        "tests/adapters"
+    ),
+    config: ConfigOption = None,
+) -> None:
     """Write a new adapter file and a fixture test to fill in."""
-    settings_from(config)
-    not_yet("adapters new", 3)
+    settings = settings_from(config)
+    try:
+        adapter, test = create_adapter(code, url, settings.adapters.paths[0], tests)
+    except AdapterError as exc:
+        fail(str(exc))
+    console.print(f"Écrit: {adapter}\nÀ compléter: {test}", highlight=False)
 
 
 @notify_app.command("test")

@@ -1,0 +1,288 @@
+"""What every engine shares: engine settings, French dates and periods, HTML helpers and the
+bookkeeping of one crawl (visited pages, page budget, deduplicated references)."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.registry import AdapterError, AdapterSpec
+
+
+class EngineSettings(BaseModel):
+    """Base of an engine's settings table; an unknown key is a typo worth an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteEngine(ABC):
+    """An engine of the registry: a name, its settings model and ``discover``."""
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[EngineSettings]]
+
+    def settings(self, spec: AdapterSpec) -> EngineSettings:
+        """The spec's ``[<engine>]`` table, validated; errors name the adapter file."""
+        try:
+            return self.settings_model.model_validate(spec.engine_settings())
+        except ValidationError as exc:
+            where = spec.source or f"adapter {spec.code}"
+            problems = "; ".join(
+                f"key '{self.name}.{'.'.join(map(str, e['loc']))}': {e['msg']}"
+                for e in exc.errors()
+            )
+            raise AdapterError(f"{where}: {problems}") from exc
+
+    @abstractmethod
+    def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]: ...
+
+
+# --- Dates and periods -------------------------------------------------------------------------
+
+MONTHS = {
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4,
+    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9,
+    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+}  # fmt: skip
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_SEP = r"[\s_+-]*"
+_FRENCH_DATE = re.compile(
+    rf"(?<!\d)(\d{{1,2}})(?:er)?{_SEP}({_MONTH})\.?{_SEP}((?:19|20)\d{{2}})(?!\d)"
+)
+_DAY_FIRST = re.compile(r"(?<!\d)(\d{1,2})[/.\-_](\d{1,2})[/.\-_]((?:19|20)\d{2})(?!\d)")
+_YEAR_FIRST = re.compile(r"(?<!\d)((?:19|20)\d{2})[/.\-_](\d{1,2})[/.\-_](\d{1,2})(?!\d)")
+_MONTH_WORD = re.compile(rf"(?<![a-z])({_MONTH})(?![a-z])")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# "… à partir du 28 avril 2015", "depuis 2015": a collection that is still growing.
+_OPEN_ENDED = re.compile(r"\b(?:a partir d|depuis)")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, single spaces: what the date patterns read."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.split())
+
+
+def _plausible_year(year: int) -> bool:
+    return 1990 <= year <= dt.date.today().year + 1
+
+
+def _day(year: int, month: int, day: int) -> dt.date | None:
+    if not _plausible_year(year):
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_date(text: str) -> dt.date | None:
+    """The first full date in ``text``: "12 juillet 2024", "1er août 2024", "16/07/2024",
+    "16.07.2024", "2024-07-16", "AOUT-12-2024" is not one."""
+    folded = fold(text)
+    found: list[tuple[int, dt.date]] = []
+    for match in _FRENCH_DATE.finditer(folded):
+        day = _day(int(match[3]), MONTHS[match[2]], int(match[1]))
+        if day:
+            found.append((match.start(), day))
+    for match in _DAY_FIRST.finditer(folded):
+        day = _day(int(match[3]), int(match[2]), int(match[1]))
+        if day:
+            found.append((match.start(), day))
+    for match in _YEAR_FIRST.finditer(folded):
+        day = _day(int(match[1]), int(match[2]), int(match[3]))
+        if day:
+            found.append((match.start(), day))
+    return min(found)[1] if found else None
+
+
+@dataclass(frozen=True)
+class Period:
+    """The span of time a page or a document covers: a day, a month, a few months or a year."""
+
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def day(cls, day: dt.date) -> Period:
+        return cls(day, day)
+
+    @classmethod
+    def months(cls, year: int, first: int, last: int) -> Period:
+        return cls(dt.date(year, first, 1), dt.date(year, last, calendar.monthrange(year, last)[1]))
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls.months(year, 1, 12)
+
+    @property
+    def is_day(self) -> bool:
+        return self.start == self.end
+
+    @property
+    def year_only(self) -> int | None:
+        return self.start.year if self.start.year == self.end.year else None
+
+    def reaches(self, not_before: dt.date) -> bool:
+        return self.end >= not_before
+
+
+def find_period(
+    text: str, *, year: int | None = None, year_pattern: re.Pattern[str] | None = None
+) -> Period | None:
+    """The period a title names: a full date, months ("Juillet 2024", "JUILLET", "AOUT-2026",
+    "janvier-juillet 2024") or a year ("RAA 2024", "Année 2024", bare "2024"). A month without a
+    year takes ``year`` (the parent page's). ``year_pattern`` replaces the year detection."""
+    folded = fold(text)
+    if _OPEN_ENDED.search(folded):
+        return None
+    day = find_date(text)
+    if day:
+        return Period.day(day)
+    if year_pattern is not None:
+        match = year_pattern.search(text)
+        years = [int(match[1])] if match else []
+    else:
+        years = [int(y) for y in _YEAR.findall(folded)]
+    years = [y for y in years if _plausible_year(y)]
+    named_year = max(years) if years else year
+    months = [MONTHS[m] for m in _MONTH_WORD.findall(folded)]
+    if months and named_year:
+        return Period.months(named_year, min(months), max(months))
+    if years:
+        return Period(Period.year(min(years)).start, Period.year(max(years)).end)
+    return None
+
+
+def file_name(url: str) -> str:
+    """The last path segment, decoded, for titles and dates ("RAA%20n%C2%B01+du+…")."""
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].replace("+", " "))
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def parse(page: HtmlPage) -> LexborHTMLParser:
+    return LexborHTMLParser(page.text)
+
+
+def text_of(node: LexborNode | None) -> str:
+    return " ".join(node.text(deep=True, separator=" ").split()) if node is not None else ""
+
+
+def attr(node: LexborNode, name: str) -> str:
+    return (node.attributes.get(name) or "").strip()
+
+
+def ancestors(node: LexborNode) -> Iterable[LexborNode]:
+    parent = node.parent
+    while parent is not None and parent.tag not in ("html", "-undef"):
+        yield parent
+        parent = parent.parent
+
+
+def classes(node: LexborNode) -> set[str]:
+    return set(attr(node, "class").split())
+
+
+def content_root(tree: LexborHTMLParser) -> LexborNode:
+    """The page's main content, so that header, menus and footer links are never followed."""
+    root = tree.css_first("main") or tree.css_first("#contenu") or tree.body or tree.root
+    assert root is not None
+    return root
+
+
+def absolute(base: str, href: str) -> str | None:
+    """``href`` made absolute against the page's final URL, fragment dropped; ``None`` for
+    links that are not web pages (``javascript:``, ``mailto:``, anchors of the same page)."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return None
+    url = urldefrag(urljoin(base, href)).url
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+# --- One crawl ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    method: str = "GET"
+    data: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def form(self) -> Mapping[str, str] | None:
+        return dict(self.data) if self.data else None
+
+
+class Crawl:
+    """Visited requests, the page budget, the site's hosts and the references already given."""
+
+    def __init__(self, context: CrawlContext, engine: str, max_pages: int) -> None:
+        self.context = context
+        self.engine = engine
+        self.max_pages = max_pages
+        self.pages = 0
+        self.visited: set[Request] = set()
+        self.hosts = {urlsplit(u).hostname for u in context.spec.start_urls}
+        self.seen_urls: set[str] = set()
+        self.truncated = False
+
+    @property
+    def not_before(self) -> dt.date:
+        return self.context.not_before
+
+    def on_site(self, url: str) -> bool:
+        return urlsplit(url).hostname in self.hosts
+
+    def claim(self, request: Request) -> bool:
+        """True when ``request`` is new and the budget allows it (and counts it)."""
+        if request in self.visited:
+            return False
+        if self.pages >= self.max_pages:
+            self.truncated = True
+            return False
+        self.visited.add(request)
+        self.pages += 1
+        return True
+
+    async def fetch(self, request: Request) -> HtmlPage:
+        page = await self.context.fetcher.fetch_html(
+            request.url, method=request.method, data=request.form
+        )
+        # A redirect lands on a page we may know under its final URL.
+        self.visited.add(Request(page.url, request.method, request.data))
+        self.hosts.add(urlsplit(page.url).hostname)
+        return page
+
+    def new_ref(self, url: str) -> bool:
+        if url in self.seen_urls:
+            return False
+        self.seen_urls.add(url)
+        return True
+
+    def check_budget(self) -> None:
+        """Raised after the last reference is given, so what was found is kept."""
+        if self.truncated:
+            raise AdapterError(
+                f"{self.context.spec.code}: crawl stopped after {self.pages} pages "
+                f"([{self.engine}] max_pages = {self.max_pages}); older bulletins may be missing"
+            )
+
+
+def clean_title(text: str) -> str:
+    text = re.sub(r"^\s*t[ée]l[ée]charger\s*:?\s*", "", text, flags=re.IGNORECASE)
+    return " ".join(text.split()).strip(" -–—:")

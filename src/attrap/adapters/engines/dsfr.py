@@ -1,0 +1,413 @@
+"""The ``dsfr`` engine: the State design-system sites ``www.<département>.gouv.fr``.
+
+From the start pages it follows whatever leads to bulletins of the wanted period — year and
+month cards, detail pages, ``<select>`` menus, year tables, pagination — and collects every
+download link. A page is read in one pass:
+
+- download links (class, ``fr-downloads-group``, or an href to ``/telechargement/`` or ``.pdf``:
+  the ``<a id= class="fr-link fr-link--download">`` markup bug loses the class under an HTML5
+  parser) become references, dated from the link text, ``span.fr-link__detail``, ``a[title]``,
+  the enclosing card's "Publié le", the file name, or the page the link sits on;
+- cards, tiles and table links are followed when their title names a period that reaches
+  ``not_before`` (a month without a year takes the page's year), or names none;
+- other links are followed only when their text names such a period;
+- pagination is followed in the direction of the newest items, so that lists sorted oldest
+  first jump to their last page instead of walking the archives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.engines.common import (
+    Crawl,
+    EngineSettings,
+    Period,
+    Request,
+    SiteEngine,
+    absolute,
+    ancestors,
+    attr,
+    classes,
+    clean_title,
+    content_root,
+    file_name,
+    find_date,
+    find_period,
+    parse,
+    text_of,
+)
+
+
+class DsfrSettings(EngineSettings):
+    # A regex whose first group is the year in titles, when the default detection misreads them.
+    year_pattern: str | None = None
+    # Follow cards, tiles and menu options whose title names no date (categories, detail pages).
+    follow_undated: bool = True
+    # An extra CSS selector of download links, for markup the defaults miss.
+    link_selector: str | None = None
+    max_pages: int = Field(default=400, ge=1, le=20_000)
+    # Only follow pages under a start URL's path (the RAA section of the site).
+    stay_in_section: bool = True
+
+    @field_validator("year_pattern")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                groups = re.compile(value).groups
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+            if groups < 1:
+                raise ValueError("needs a group capturing the year, e.g. 'RAA[- ]*(\\d{4})'")
+        return value
+
+    @field_validator("link_selector")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                LexborHTMLParser("<p></p>").css(value)
+            except Exception as exc:  # selectolax reports bad selectors with various types
+                raise ValueError(f"invalid CSS selector: {exc}") from exc
+        return value
+
+
+OTHER_FILES = {
+    "csv", "doc", "docx", "gif", "jpeg", "jpg", "odp", "ods", "odt", "png", "ppt", "pptx",
+    "rtf", "txt", "xls", "xlsx", "zip",
+}  # fmt: skip
+_OFFSET = re.compile(r"/\(offset\)/(\d+)")
+_FORMAT = re.compile(r"^\s*([a-z0-9]{2,5})\b", re.IGNORECASE)
+CARD = ".fr-card, .fr-tile"
+CARD_LINK = (
+    ".fr-card__title a[href], a.fr-card__link[href], .fr-tile__title a[href], a.fr-tile__link[href]"
+)
+CARD_DETAIL = ".fr-card__detail, .fr-card__desc, .fr-tile__detail, .fr-tile__desc"
+NOT_CONTENT = ".fr-breadcrumb a, .fr-pagination a, .fr-share a, .fr-skiplinks a"
+
+
+@dataclass(frozen=True)
+class Visit:
+    request: Request
+    period: Period | None  # what the link leading here said about its content
+    rank: int  # newest first: the end of the period, inherited when unknown
+    start: bool = False
+
+
+@dataclass
+class Listing:
+    """What one page gave: references, pages to visit, and the dates of its list items (in page
+    order) that tell which way its pagination runs."""
+
+    refs: list[DocumentRef] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
+    item_dates: list[tuple[int, dt.date]] = field(default_factory=list)
+    undated_items: int = 0
+
+
+class DsfrEngine(SiteEngine):
+    name = "dsfr"
+    settings_model = DsfrSettings
+
+    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
+        settings = self.settings(context.spec)
+        assert isinstance(settings, DsfrSettings)
+        crawl = Crawl(context, self.name, settings.max_pages)
+        reader = PageReader(crawl, settings)
+        queue: list[tuple[int, int, Visit]] = []
+        start_rank = dt.date.max.toordinal()
+        for url in context.spec.start_urls:
+            reader.add_section(url)
+            visit = Visit(Request(url), None, start_rank, start=True)
+            heapq.heappush(queue, (-start_rank, len(queue), visit))
+        sequence = len(queue)
+        while queue:
+            _, _, visit = heapq.heappop(queue)
+            if not crawl.claim(visit.request):
+                continue
+            page = await crawl.fetch(visit.request)
+            if visit.start:
+                reader.add_section(page.url)
+            listing = reader.read(page, visit)
+            for ref in listing.refs:
+                if crawl.new_ref(ref.url):
+                    yield ref
+            for follow in listing.visits:
+                if follow.request not in crawl.visited:
+                    sequence += 1
+                    heapq.heappush(queue, (-follow.rank, sequence, follow))
+        crawl.check_budget()
+
+
+class PageReader:
+    def __init__(self, crawl: Crawl, settings: DsfrSettings) -> None:
+        self.crawl = crawl
+        self.settings = settings
+        self.year_pattern = re.compile(settings.year_pattern) if settings.year_pattern else None
+        self.sections: list[str] = []
+
+    def add_section(self, url: str) -> None:
+        path = urlsplit(url).path.rstrip("/").lower()
+        if path not in self.sections:
+            self.sections.append(path)
+
+    def in_section(self, url: str) -> bool:
+        if not self.crawl.on_site(url):
+            return False
+        if not self.settings.stay_in_section:
+            return True
+        path = urlsplit(url).path.rstrip("/").lower()
+        return any(path == s or path.startswith(s + "/") for s in self.sections)
+
+    def period(self, text: str, year: int | None) -> Period | None:
+        return find_period(text, year=year, year_pattern=self.year_pattern)
+
+    def read(self, page: HtmlPage, visit: Visit) -> Listing:
+        tree = parse(page)
+        main = content_root(tree)
+        year = page_year(tree, page.url, visit.period)
+        context = visit.period or (Period.year(year) if year else None)
+        listing = Listing()
+        position = {a.mem_id: i for i, a in enumerate(main.css("a[href]"))}
+        handled = {a.mem_id for a in main.css(NOT_CONTENT)}
+        extra = {a.mem_id for a in main.css(self.settings.link_selector or "_no_such_tag_")}
+        grouped = {a.mem_id for a in main.css(".fr-downloads-group a[href]")}
+
+        for a in main.css("a[href]"):
+            url = absolute(page.url, attr(a, "href"))
+            if url is None or a.mem_id in handled:
+                continue
+            kind = link_kind(a, url, a.mem_id in extra or a.mem_id in grouped)
+            if kind == "pdf":
+                handled.add(a.mem_id)
+                self.add_document(listing, a, url, position[a.mem_id], year, context)
+            elif kind == "other-file":
+                handled.add(a.mem_id)
+
+        for card in main.css(CARD):
+            link = card.css_first(CARD_LINK)
+            if link is None or link.mem_id in handled:
+                continue
+            handled.add(link.mem_id)
+            title = text_of(link)
+            details = " ".join(text_of(d) for d in card.css(CARD_DETAIL))
+            day = find_date(title) or find_date(details)
+            period = Period.day(day) if day else self.period(title, year)
+            self.add_item(listing, position[link.mem_id], period)
+            self.follow(listing, page, link, period, visit, structured=True)
+
+        for link in main.css(".fr-table a[href]"):
+            if link.mem_id in handled:
+                continue
+            handled.add(link.mem_id)
+            row = next((n for n in ancestors(link) if n.tag == "tr"), None)
+            period = self.period(text_of(link), year) or self.period(text_of(row), year)
+            self.follow(listing, page, link, period, visit, structured=True)
+
+        for a in main.css("a[href]"):
+            if a.mem_id not in handled:
+                label = f"{text_of(a)} {attr(a, 'title')}"
+                self.follow(listing, page, a, self.period(label, year), visit, structured=False)
+
+        self.read_selects(listing, page, main, year, visit)
+        self.read_pagination(listing, page, main, visit)
+        return listing
+
+    def add_item(self, listing: Listing, position: int, period: Period | None) -> None:
+        if period is None:
+            listing.undated_items += 1
+        else:
+            listing.item_dates.append((position, period.end))
+
+    def add_document(
+        self,
+        listing: Listing,
+        a: LexborNode,
+        url: str,
+        position: int,
+        year: int | None,
+        context: Period | None,
+    ) -> None:
+        if not self.crawl.on_site(url):
+            return
+        detail = " ".join(text_of(d) for d in a.css(".fr-link__detail"))
+        fmt = _FORMAT.match(detail)
+        if fmt and fmt[1].lower() in OTHER_FILES:
+            return
+        text = text_of(a)
+        if detail:
+            text = text.replace(detail, " ")
+        title_attr = attr(a, "title")
+        card = next((n for n in ancestors(a) if classes(n) & {"fr-card", "fr-tile"}), None)
+        card_detail = " ".join(text_of(d) for d in card.css(CARD_DETAIL)) if card else ""
+        row = next((n for n in ancestors(a) if n.tag == "tr"), None)  # year tables
+        row_text = text_of(row).replace(text_of(a), " ") if row else ""
+        name = file_name(url)
+        sources = (text, detail, title_attr, card_detail, row_text, name)
+        day = next(filter(None, map(find_date, sources)), None)
+        own = next(
+            filter(None, (self.period(s, year) for s in (text, title_attr, row_text, name))), None
+        )
+        # A detail page's "Publié le" dates its links unless they say otherwise.
+        if day is None and context is not None and context.is_day:
+            day = context.start if own is None or own.start <= context.start <= own.end else None
+        period = Period.day(day) if day else own or context
+        self.add_item(listing, position, period)
+        if period is not None and not period.reaches(self.crawl.not_before):
+            return
+        titles = [t for t in map(clean_title, (text, title_attr, row_text)) if t]
+        # A bare "consulter" next to a title attribute that names the bulletin: take the latter.
+        title = next(
+            (t for t in titles if any(c.isdigit() for c in t)), titles[0] if titles else name
+        )
+        listing.refs.append(DocumentRef(url=url, title=title, published_on=day))
+
+    def follow(
+        self,
+        listing: Listing,
+        page: HtmlPage,
+        link: LexborNode,
+        period: Period | None,
+        visit: Visit,
+        *,
+        structured: bool,
+    ) -> None:
+        url = absolute(page.url, attr(link, "href"))
+        if url is None or url == page.url or not self.in_section(url):
+            return
+        if period is None:
+            if not (structured and self.settings.follow_undated):
+                return
+        elif not period.reaches(self.crawl.not_before):
+            return
+        listing.visits.append(self.visit(Request(url), period, visit))
+
+    def visit(self, request: Request, period: Period | None, parent: Visit) -> Visit:
+        # A child's period is at least as precise as its parent's: keep the parent's when unknown.
+        period = period or parent.period
+        rank = period.end.toordinal() if period else parent.rank
+        return Visit(request, period, min(rank, parent.rank))
+
+    def read_selects(
+        self, listing: Listing, page: HtmlPage, main: LexborNode, year: int | None, visit: Visit
+    ) -> None:
+        for select in main.css("select"):
+            key = attr(select, "id") or attr(select, "name")
+            for option in select.css("option"):
+                value = attr(option, "value")
+                if not value or "disabled" in option.attributes:
+                    continue
+                label = text_of(option) or attr(option, "title")
+                period = self.period(label, year) or self.period(value, year)
+                if period is None and not self.settings.follow_undated:
+                    continue
+                if period is not None and not period.reaches(self.crawl.not_before):
+                    continue
+                if looks_like_url(value):
+                    url = absolute(page.url, value)
+                    if url is not None and self.in_section(url):
+                        listing.visits.append(self.visit(Request(url), period, visit))
+                elif key:
+                    # The page lists another year when re-requested with the chosen option.
+                    request = Request(page.url, "POST", ((key, value),))
+                    listing.visits.append(self.visit(request, period, visit))
+
+    def read_pagination(
+        self, listing: Listing, page: HtmlPage, main: LexborNode, visit: Visit
+    ) -> None:
+        links = {a.mem_id: a for a in main.css(".fr-pagination a[href], a[href*='/(offset)/']")}
+        roles: dict[str, list[str]] = {}
+        current = offset_of(page.url)
+        by_offset: list[tuple[int, str]] = []
+        for a in links.values():
+            url = absolute(page.url, attr(a, "href"))
+            if url is None or url == page.url or not self.in_section(url):
+                continue
+            role = pagination_role(a)
+            roles.setdefault(role, []).append(url)
+            if (offset := offset_of(url)) is not None:
+                by_offset.append((offset, url))
+        if not roles:
+            return
+        if not {"next", "prev", "last"} & roles.keys() and by_offset:
+            # Bare /(offset)/N links: their offsets tell which page is next, previous, last.
+            here = current or 0
+            after = sorted(o for o in by_offset if o[0] > here)
+            before = sorted(o for o in by_offset if o[0] < here)
+            if after:
+                roles["next"], roles["last"] = [after[0][1]], [after[-1][1]]
+            if before:
+                roles["prev"], roles["first"] = [before[-1][1]], [before[0][1]]
+        for role in self.pagination_roles(listing):
+            for url in roles.get(role, []):
+                listing.visits.append(self.visit(Request(url), visit.period, visit))
+
+    def pagination_roles(self, listing: Listing) -> set[str]:
+        """Which pagination links lead to items that reach ``not_before``."""
+        dates = [d for _, d in sorted(listing.item_dates)]
+        not_before = self.crawl.not_before
+        all_recent = all(d >= not_before for d in dates)
+        any_recent = listing.undated_items > 0 or not dates or any(d >= not_before for d in dates)
+        if len(dates) > 1 and dates[0] > dates[-1]:  # newest first: older pages come next
+            return {"prev", "first"} | ({"next"} if all_recent else set())
+        if len(dates) > 1 and dates[0] < dates[-1]:  # oldest first: the newest are on the last
+            roles = {"last"} | ({"next"} if any_recent else set())
+            return roles | ({"prev"} if all_recent else set())
+        if any_recent:
+            return {"next", "prev", "first", "last", "page"}
+        return {"last"}
+
+
+def link_kind(a: LexborNode, url: str, marked: bool) -> str:
+    """'pdf' for a bulletin download, 'other-file' for other downloads, else 'page'."""
+    name = file_name(url).lower()
+    extension = name.rsplit(".", 1)[-1] if "." in name else ""
+    if extension == "pdf":
+        return "pdf"
+    if extension in OTHER_FILES:
+        return "other-file"
+    download_class = "fr-link--download" in classes(a) or any(
+        "fr-link--download" in key
+        for key in a.attributes  # the markup bug's leftovers
+    )
+    if marked or download_class or "/telechargement/" in urlsplit(url).path:
+        return "pdf"
+    return "page"
+
+
+def pagination_role(a: LexborNode) -> str:
+    names = classes(a)
+    for role in ("next", "prev", "last", "first"):
+        if f"fr-pagination__link--{role}" in names or attr(a, "rel") == role:
+            return role
+    return "page"
+
+
+def offset_of(url: str) -> int | None:
+    match = _OFFSET.search(urlsplit(url).path)
+    return int(match[1]) if match else None
+
+
+def looks_like_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "/")) or ("/" in value and " " not in value)
+
+
+def page_year(tree: LexborHTMLParser, url: str, period: Period | None) -> int | None:
+    """The year a page is about: from the link that led here, else its title or URL."""
+    if period is not None and period.year_only:
+        return period.year_only
+    for text in (text_of(tree.css_first("h1")), file_name(url)):
+        found = find_period(text)
+        if found is not None and found.year_only:
+            return found.year_only
+    return None

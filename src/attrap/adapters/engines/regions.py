@@ -1,0 +1,142 @@
+"""The ``regions`` engine: www.prefectures-regions.gouv.fr (regional prefectures, and Paris's
+departmental RAA under Île-de-France). Not DSFR: a list of year pages (``article.news-list-item``),
+then on each year page a table of contents of months (``#sommaire-content``) pointing either to
+anchors of the same page or to month pages, and ``a.link-download`` links to
+``/<region>/irecontenu/telechargement/…/file/recueil-…-YYYY-NNN-….pdf``. The site sits behind
+Cloudflare, which blocks bursts: the fetcher's politeness matters more than anywhere else."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from pydantic import Field, field_validator
+
+from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.engines.common import (
+    Crawl,
+    EngineSettings,
+    Period,
+    Request,
+    SiteEngine,
+    absolute,
+    attr,
+    clean_title,
+    content_root,
+    file_name,
+    find_date,
+    find_period,
+    parse,
+    text_of,
+)
+
+YEAR_LINKS = "article.news-list-item .news-list-title a[href], .news-list-title a[href]"
+MONTH_LINKS = "#sommaire-content a[href], .sommaire-content a[href]"
+DOWNLOADS = "a.link-download[href], a[href*='/irecontenu/telechargement/']"
+
+
+class RegionsSettings(EngineSettings):
+    # The tags page mixes several series (Île-de-France: the region's and Paris's): keep the
+    # year pages whose title matches ``title_filter`` and not ``title_exclude`` (regexes).
+    title_filter: str | None = None
+    title_exclude: str | None = None
+    max_pages: int = Field(default=100, ge=1, le=5_000)
+
+    @field_validator("title_filter", "title_exclude")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class Visit:
+    request: Request
+    period: Period | None
+
+
+class RegionsEngine(SiteEngine):
+    name = "regions"
+    settings_model = RegionsSettings
+
+    async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
+        settings = self.settings(context.spec)
+        assert isinstance(settings, RegionsSettings)
+        crawl = Crawl(context, self.name, settings.max_pages)
+        queue = deque(Visit(Request(url), None) for url in context.spec.start_urls)
+        while queue:
+            visit = queue.popleft()
+            if not crawl.claim(visit.request):
+                continue
+            page = await crawl.fetch(visit.request)
+            refs, visits = read_page(page, visit, crawl, settings)
+            for ref in refs:
+                if crawl.new_ref(ref.url):
+                    yield ref
+            queue.extend(visits)
+        crawl.check_budget()
+
+
+def keep_title(title: str, settings: RegionsSettings) -> bool:
+    if settings.title_filter and not re.search(settings.title_filter, title, re.IGNORECASE):
+        return False
+    return not (settings.title_exclude and re.search(settings.title_exclude, title, re.IGNORECASE))
+
+
+def read_page(
+    page: HtmlPage, visit: Visit, crawl: Crawl, settings: RegionsSettings
+) -> tuple[list[DocumentRef], list[Visit]]:
+    tree = parse(page)
+    main = content_root(tree)
+    not_before = crawl.not_before
+    visits: list[Visit] = []
+
+    for link in tree.css(YEAR_LINKS):
+        title = text_of(link)
+        period = find_period(title)
+        url = absolute(page.url, attr(link, "href"))
+        recent = period is not None and period.reaches(not_before)
+        if url and crawl.on_site(url) and recent and keep_title(title, settings):
+            visits.append(Visit(Request(url), period))
+
+    year = visit.period.year_only if visit.period else None
+    if year is None:
+        heading = text_of(tree.css_first(".breadcrumb .active")) or text_of(tree.css_first("h1"))
+        found = find_period(heading)
+        year = found.year_only if found else None
+    page_period = visit.period or (Period.year(year) if year else None)
+
+    sections: dict[str, Period | None] = {}
+    for link in tree.css(MONTH_LINKS):
+        href = attr(link, "href")
+        period = find_period(text_of(link), year=year)
+        if href.startswith("#"):
+            sections[href[1:]] = period
+            continue
+        url = absolute(page.url, href)
+        if url and url != page.url and crawl.on_site(url) and period and period.reaches(not_before):
+            visits.append(Visit(Request(url), period))
+
+    downloads = {a.mem_id for a in main.css(DOWNLOADS)}
+    refs: list[DocumentRef] = []
+    section: Period | None = None
+    for node in main.traverse():
+        if node.id and node.id in sections:
+            section = sections[node.id]
+        if node.mem_id not in downloads:
+            continue
+        url = absolute(page.url, attr(node, "href"))
+        if url is None:
+            continue
+        title = clean_title(text_of(node.css_first("span")) or text_of(node)) or file_name(url)
+        day = find_date(title) or find_date(file_name(url))
+        period = Period.day(day) if day else section or page_period or find_period(file_name(url))
+        if period is None or period.reaches(not_before):
+            refs.append(DocumentRef(url=url, title=title, published_on=day))
+    return refs, visits
