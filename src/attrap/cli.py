@@ -153,33 +153,26 @@ class CrawlBars:
         if task is None:
             task = self.progress.add_task(report.code, total=None, found=0, failed=0)
             self.tasks[report.code] = task
-        done = report.downloaded + report.failed
-        total = max(report.to_download, 1) if report.finished else report.to_download or None
+        # No total (a pulsing bar) until discovery knows how many documents to download.
+        discovering = not report.finished and report.to_download == 0
         self.progress.update(
             task,
-            total=total,
-            completed=total if report.finished else done,
+            total=None if discovering else report.to_download,
+            completed=report.downloaded + report.failed,
             found=report.found,
             failed=report.failed,
         )
 
 
 def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
-    table = Table(
-        "Code",
-        "Administration",
-        "Trouvés",
-        "Nouveaux",
-        "Téléchargés",
-        "Doublons",
-        "Échecs",
-        "Erreur",
-        title="Résumé du passage",
-    )
+    table = Table(title="Résumé du passage")
+    table.add_column("Code")
+    for count in ("Trouvés", "Nouveaux", "Téléchargés", "Doublons", "Échecs"):
+        table.add_column(count, justify="right")
+    table.add_column("Erreur", overflow="fold")
     for o in outcomes:
         table.add_row(
             o.code,
-            o.name,
             str(o.found),
             str(o.new),
             str(o.downloaded),
@@ -190,9 +183,9 @@ def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
     console.print(table)
     broken = sum(1 for o in outcomes if o.error)
     console.print(
-        f"{len(outcomes)} administrations, {sum(o.new for o in outcomes)} nouveaux documents, "
-        f"{sum(o.failed for o in outcomes)} téléchargements en échec, "
-        f"{broken} administrations en erreur."
+        f"{len(outcomes)} administrations ({broken} en erreur), "
+        f"{sum(o.new for o in outcomes)} nouveaux documents, "
+        f"{sum(o.failed for o in outcomes)} téléchargements en échec."
     )
 
 

@@ -51,7 +51,6 @@ class CrawlOutcome:
     """What one administration's crawl did; ``error`` is set when the engine itself failed."""
 
     code: str
-    name: str
     found: int
     new: int
     downloaded: int
@@ -107,7 +106,6 @@ class _Crawl:
     def outcome(self) -> CrawlOutcome:
         return CrawlOutcome(
             code=self.spec.code,
-            name=self.spec.name,
             found=len(self.found),
             new=self.new,
             downloaded=self.downloaded,
@@ -159,7 +157,7 @@ class _Crawl:
                     self.new += self.record(ref)
                     self.report()
         except Exception as exc:
-            log.warning("discovery for %s failed: %s", self.spec.code, exc, exc_info=True)
+            log.debug("discovery for %s failed", self.spec.code, exc_info=True)
             self.error = describe_error(exc)
 
     def record(self, ref: DocumentRef) -> bool:
