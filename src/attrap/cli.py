@@ -312,7 +312,8 @@ def adapters_check(
         report = asyncio.run(check_adapter(settings, code, fixtures))
     except (AdapterError, FixtureError) as exc:
         fail(str(exc))
-    table = Table("Date", "Titre", "URL", title=f"Bulletins trouvés pour {code}")
+    table = Table("Date", "Titre", title=f"Bulletins trouvés pour {code}")
+    table.add_column("URL", overflow="fold")
     for ref in report.refs:
         date = ref.published_on.isoformat() if ref.published_on else "—"
         table.add_row(date, ref.title, ref.url)
@@ -338,7 +339,8 @@ def adapters_new(
     """Write a new adapter file and a fixture test to fill in."""
     settings = settings_from(config)
     try:
-        adapter, test = create_adapter(code, url, settings.adapters.paths[0], tests)
+        folder = next(iter(settings.adapters.paths), Path("prefectures"))
+        adapter, test = create_adapter(code, url, folder, tests)
     except AdapterError as exc:
         fail(str(exc))
     console.print(f"Écrit: {adapter}\nÀ compléter: {test}", highlight=False)

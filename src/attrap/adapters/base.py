@@ -30,7 +30,11 @@ class HtmlPage:
 
 
 class PageFetcher(Protocol):
-    """The part of the HTTP client engines may use (``attrap.http.HttpClient`` implements it)."""
+    """The part of the HTTP client engines may use (``attrap.http.HttpClient`` implements it).
+
+    One fetcher serves one crawl and must keep the cookies servers set across its requests
+    (Moselle's DIMS answers its list only within the session ``raa.html`` opened). Redirects
+    are followed: ``HtmlPage.url`` is the final URL."""
 
     async def fetch_html(
         self, url: str, *, method: str = "GET", data: Mapping[str, str] | None = None

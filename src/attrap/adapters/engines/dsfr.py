@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.engines.common import (
@@ -77,7 +77,7 @@ class DsfrSettings(EngineSettings):
         if value is not None:
             try:
                 LexborHTMLParser("<p></p>").css(value)
-            except Exception as exc:  # selectolax reports bad selectors with various types
+            except SelectolaxError as exc:
                 raise ValueError(f"invalid CSS selector: {exc}") from exc
         return value
 

@@ -1,0 +1,316 @@
+"""Each site family of docs SITES.md, crawled from its fixtures with the real adapter file: the
+exact bulletins (URL, date) found, and the pages before ``not_before`` never requested."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from attrap.adapters.base import CrawlContext, DocumentRef
+from attrap.adapters.engines import get_engine
+from attrap.adapters.fixtures import FixtureFetcher, FixtureRequest
+from attrap.adapters.registry import AdapterError, AdapterSpec, load_file
+
+REPO = Path(__file__).resolve().parents[2]
+SITES = REPO / "fixtures" / "sites"
+D = dt.date
+
+
+def crawl(
+    code: str, family: str, not_before: dt.date, spec: AdapterSpec | None = None
+) -> tuple[list[DocumentRef], FixtureFetcher]:
+    spec = spec or load_file(REPO / "prefectures" / f"{code}.toml")
+    fetcher = FixtureFetcher(SITES / family)
+    engine = get_engine(spec.engine)
+
+    async def collect() -> list[DocumentRef]:
+        return [ref async for ref in engine.discover(CrawlContext(spec, fetcher, not_before))]
+
+    return asyncio.run(collect()), fetcher
+
+
+def found(refs: list[DocumentRef]) -> list[tuple[str, dt.date | None]]:
+    return sorted(((r.url, r.published_on) for r in refs), key=lambda p: (str(p[1]), p[0]))
+
+
+def expect(*pairs: tuple[str, dt.date | None]) -> list[tuple[str, dt.date | None]]:
+    return sorted(pairs, key=lambda p: (str(p[1]), p[0]))
+
+
+def assert_never_requested(fetcher: FixtureFetcher, *urls: str) -> None:
+    known = {page.url for page in fetcher.pages.values()}
+    for url in urls:
+        assert url in known, f"{url} is not in the fixtures: the assertion would prove nothing"
+        assert url not in fetcher.requested_urls, f"{url} was requested"
+
+
+def test_a_year_cards_to_a_flat_list():
+    host = "https://www.indre-et-loire.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("37", "a", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (
+            f"{files}/50101/400101/file/RAA%20n%C2%B037-2025-101%20du%2012%20mars%202025.pdf",
+            D(2025, 3, 12),
+        ),
+        (f"{files}/50102/400102/file/RAA+special+n%C2%B012.pdf", D(2025, 2, 3)),
+        (f"{files}/48810/391002/file/RAA%20n%C2%B037-2024-250.pdf", D(2024, 12, 20)),
+        (f"{files}/48790/390950/file/recueil-septembre.pdf", D(2024, 9, 2)),
+        (f"{files}/48701/390801/file/RAA_2024-07-16.pdf", D(2024, 7, 16)),
+        (f"{files}/48650/390700/file/RAA_37-2024-120.pdf", D(2024, 6, 3)),
+    )
+    titles = {r.url.rsplit("/", 1)[-1]: r.title for r in refs}
+    assert titles["RAA+special+n%C2%B012.pdf"] == "Recueil spécial n°12"  # detail span removed
+    section = f"{host}/Publications/Recueil-actes-administratifs"
+    assert_never_requested(
+        fetcher, f"{section}/Recueil-des-actes-administratifs-2023", f"{section}/2022"
+    )
+    assert len(fetcher.requests) == 3
+
+
+def test_b_year_month_list_with_months_named_without_year():
+    files = "https://www.ain.gouv.fr/contenu/telechargement"
+    refs, fetcher = crawl("01", "b", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/70220/510220/file/RAA%20n%C2%B001-2024-08-002.pdf", D(2024, 8, 22)),
+        (f"{files}/70210/510210/file/RAA%20n%C2%B001-2024-08-001.pdf", D(2024, 8, 6)),
+        (f"{files}/70190/510190/file/RAA%20special%20n%C2%B001-2024-07-009.pdf", D(2024, 7, 13)),
+        (f"{files}/70180/510180/file/RAA%20n%C2%B001-2024-07-001.pdf", D(2024, 7, 2)),
+        (f"{files}/70150/510150/file/RAA%20n%C2%B001-2024-06-001.pdf", D(2024, 6, 14)),
+    )
+    section = "https://www.ain.gouv.fr/Publications/Recueil-des-actes-administratifs-RAA"
+    assert_never_requested(fetcher, f"{section}/2023", f"{section}/2024/Mai")
+
+
+def test_c_oldest_first_pagination_jumps_to_the_last_page():
+    files = "https://www.hautes-alpes.gouv.fr/contenu/telechargement"
+    refs, fetcher = crawl("05", "c", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/600053/440053/file/RAA_05-2024-053.pdf", D(2024, 11, 28)),
+        (f"{files}/600052/440052/file/RAA_05-2024-052.pdf", D(2024, 9, 2)),
+        (f"{files}/60052/440152/file/annexe_RAA_05-2024-052.pdf", D(2024, 9, 2)),
+        (f"{files}/600051/440051/file/RAA_05-2024-051.pdf", D(2024, 7, 16)),
+        (f"{files}/600050/440050/file/RAA_05-2024-050.pdf", D(2024, 6, 12)),
+    )
+    year = (
+        "https://www.hautes-alpes.gouv.fr/Publications/Recueil-des-actes-administratifs/Annee-2024"
+    )
+    requested = fetcher.requested_urls
+    # Page 1 holds only old bulletins: the crawl jumps to the last page, then walks back.
+    assert requested.index(f"{year}/(offset)/6") < requested.index(f"{year}/(offset)/3")
+    old_details = [f"{year}/Recueil-des-actes-administratifs-n-05-2024-0{n}" for n in range(45, 50)]
+    assert_never_requested(fetcher, *old_details, year.replace("2024", "2023"))
+
+
+def test_d_detail_pages_newest_first_stop_at_the_first_old_page():
+    host = "https://www.loire-atlantique.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("44", "d", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/818500/618500/file/RAA-n-185.pdf", D(2024, 10, 16)),
+        (f"{files}/818501/618501/file/RAA-n-185-annexe.pdf", D(2024, 10, 16)),
+        (f"{files}/84500/64500/file/Recueil-special-n-45.pdf", D(2024, 9, 30)),
+        (f"{files}/816000/616000/file/RAA-n-160.pdf", D(2024, 8, 14)),
+        (f"{files}/814000/614000/file/RAA-n-140.pdf", D(2024, 7, 2)),
+        (f"{files}/83100/63100/file/Recueil-special-n-31.pdf", D(2024, 6, 5)),
+    )
+    section = f"{host}/Publications/Recueil-des-actes-administratifs-RAA-en-Loire-Atlantique"
+    assert_never_requested(
+        fetcher,
+        f"{section}/(offset)/6",
+        f"{section}/(offset)/9",
+        f"{section}/RAA-n-112",
+        f"{section}/RAA-n-60",
+    )
+
+
+def test_e_select_menu_answered_by_post():
+    host = "https://www.ille-et-vilaine.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("35", "e", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/90041/700041/file/RAA%2035-2025-041.pdf", D(2025, 3, 14)),
+        (f"{files}/90002/700002/file/RAA%2035-2025-002.pdf", D(2025, 1, 6)),
+        (f"{files}/88230/690230/file/RAA%2035-2024-230.pdf", D(2024, 12, 23)),
+        (f"{files}/88120/690120/file/RAA%2035-2024-120.pdf", D(2024, 7, 1)),
+    )
+    page = f"{host}/Publications/Recueil-des-actes-administratifs"
+    assert fetcher.requests == [
+        FixtureRequest("GET", page, None),
+        FixtureRequest("POST", page, {"Archives-des-RAA-liste-docs": "52140"}),
+    ]
+
+
+def test_e_select_options_pointing_to_detail_pages():
+    host = "https://www.seine-et-marne.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("77", "e", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/7210/5210/file/RAA-n-77-2024-210.pdf", D(2024, 10, 15)),
+        (f"{files}/7188/5188/file/RAA-special-n-77-2024-188.pdf", D(2024, 8, 30)),
+    )
+    assert_never_requested(fetcher, f"{host}/Publications/RAA/RAA-n-77-2024-101")
+
+
+def test_f_half_year_pages_named_by_months_only():
+    files = "https://www.alpes-de-haute-provence.gouv.fr/contenu/telechargement"
+    raa = "file/RAA%20n%C2%B0%20"
+    refs, fetcher = crawl("04", "f", D(2024, 9, 1))
+    assert found(refs) == expect(
+        (f"{files}/40311/403110/{raa}311%20du%203%20novembre%202024.pdf", D(2024, 11, 3)),
+        (f"{files}/40255/402550/{raa}255%20du%2012%20septembre%202024.pdf", D(2024, 9, 12)),
+    )
+    section = (
+        "https://www.alpes-de-haute-provence.gouv.fr/Publications/"
+        "Publications-administratives-et-legales/Recueil-des-Actes-Administratifs"
+    )
+    assert_never_requested(
+        fetcher, f"{section}/Recueils-2024/Janvier-Juillet", f"{section}/Recueils-2023"
+    )
+
+
+def test_g_undated_category_cards_are_followed():
+    host = "https://www.creuse.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("23", "g", D(2024, 1, 1))
+    assert found(refs) == expect(
+        (f"{files}/33007/233007/file/recueil_nominatif_23-2024-007.pdf", D(2024, 10, 2)),
+        (f"{files}/31052/231052/file/recueil_special_23-2024-052.pdf", D(2024, 7, 19)),
+        (f"{files}/32018/232018/file/recueil_23-2024-018.pdf", D(2024, 4, 30)),
+        (f"{files}/31003/231003/file/recueil_special_23-2024-003.pdf", D(2024, 1, 9)),
+    )
+    section = f"{host}/Publications/Les-Recueils-des-actes-administratifs"
+    assert_never_requested(
+        fetcher,
+        f"{section}/Recueils-speciaux/Speciaux-2023",
+        f"{section}/Recueils-reguliers/Reguliers-2023",
+    )
+
+
+def test_h_lead_paragraph_links_and_title_attributes():
+    files = "https://www.charente.gouv.fr/contenu/telechargement"
+    refs, fetcher = crawl("16", "h", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/21130/121130/file/RAA_special.pdf", D(2024, 8, 21)),
+        (f"{files}/21125/121125/file/RAA%20n%C2%B016-2024-125.pdf", D(2024, 8, 1)),
+        (
+            f"{files}/21120/121120/file/RAA%20n%C2%B016-2024-112%20du%2012%20juillet%202024.pdf",
+            D(2024, 7, 12),
+        ),
+    )
+    by_name = {r.url.rsplit("/", 1)[-1]: r.title for r in refs}
+    assert by_name["RAA_special.pdf"] == "RAA spécial du 21/08/2024 (PDF, 0,2 Mo)"
+    assert_never_requested(
+        fetcher,
+        "https://www.charente.gouv.fr/Publications/Recueil-des-actes-administratifs2/RAA-2023",
+    )
+
+
+def test_i_year_tables():
+    host = "https://www.pyrenees-orientales.gouv.fr"
+    files = f"{host}/contenu/telechargement"
+    refs, fetcher = crawl("66", "i", D(2024, 6, 1))
+    assert found(refs) == expect(
+        (f"{files}/66010/466010/file/RAA_66-2025-010.pdf", D(2025, 2, 10)),
+        (f"{files}/66150/466150/file/RAA_66-2024-150.pdf", D(2024, 7, 16)),
+        (f"{files}/66149/466149/file/RAA_66-2024-149.pdf", D(2024, 7, 15)),
+    )
+    assert {r.title for r in refs} >= {"RAA n°66-2024-150 16/07/2024"}
+    assert_never_requested(
+        fetcher, f"{host}/Publications/Le-recueil-des-actes-administratifs/Recueils-2023"
+    )
+
+
+REGIONS = "https://www.prefectures-regions.gouv.fr/ile-de-france"
+RAA = f"{REGIONS}/Region-et-institutions/Demarches-administratives/Recueil-des-actes-administratifs"
+IRE = f"{REGIONS}/irecontenu/telechargement"
+RECUEIL = "recueil-des-actes-administratifs"
+
+
+def test_regions_paris_year_page_with_month_anchors_and_month_pages():
+    refs, fetcher = crawl("75", "regions", D(2024, 7, 1))
+    assert found(refs) == expect(
+        (f"{IRE}/120300/890300/file/recueil-75-2024-300-{RECUEIL}.pdf", D(2024, 12, 20)),
+        (f"{IRE}/115270/885270/file/recueil-75-2024-270-{RECUEIL}.pdf", D(2024, 11, 5)),
+        (f"{IRE}/110150/880150/file/recueil-75-2024-150-{RECUEIL}.pdf", D(2024, 7, 15)),
+        # Undated, but listed under "Décembre": kept without a date.
+        (f"{IRE}/120301/890301/file/recueil-75-2024-301-{RECUEIL}-special.pdf", None),
+    )
+    paris = f"{RAA}/Recueil-des-actes-administratifs-de-la-prefecture-de-Paris"
+    assert_never_requested(
+        fetcher,
+        f"{paris}-2023",
+        f"{paris}-2024/Mai-2024",
+        f"{RAA}/Recueil-des-actes-administratifs-de-la-prefecture-de-la-region-d-Ile-de-France-2024",
+    )
+
+
+def test_regions_region_series_excludes_paris():
+    refs, fetcher = crawl("R11", "regions", D(2024, 7, 1))
+    assert found(refs) == expect(
+        (f"{IRE}/114001/884001/file/recueil-idf-2024-210-{RECUEIL}.pdf", None)
+    )
+    assert_never_requested(
+        fetcher,
+        f"{RAA}/Recueil-des-actes-administratifs-de-la-prefecture-de-Paris-2024",
+        f"{RAA}/Recueil-des-actes-administratifs-de-la-prefecture-de-la-region-d-Ile-de-France-2023",
+    )
+
+
+MOSELLE = "https://mc.moselle.gouv.fr"
+
+
+def test_dims_opens_the_session_then_reads_rows_newest_first():
+    refs, fetcher = crawl("57", "dims", D(2024, 6, 1))
+    download = f"{MOSELLE}/index.php?dims_op=doc_file_download&docfile_md5id="
+    assert found(refs) == expect(
+        (f"{download}f4cdf90d36ca27c56a6b6bb5e2c48a7c", D(2024, 8, 5)),
+        (f"{download}959fa09f209c39a9959a821d5cc76398", D(2024, 8, 1)),
+        (f"{download}3b1f0c8a7f9e4d2a8c6b5e4d3c2b1a09", D(2024, 7, 19)),
+        (f"{download}7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d", D(2024, 6, 14)),
+    )
+    assert fetcher.requested_urls[:2] == [
+        f"{MOSELLE}/raa.html",
+        f"{MOSELLE}/index.php?op=raa&do=raa-acte",
+    ]
+    titles = {r.title for r in refs}
+    assert (
+        "CAB/DS/PSI n°222 – Arrêté portant interdiction de rassemblement festif à caractère "
+        "musical du 7 au 10 août 2024"
+    ) in titles
+    assert_never_requested(fetcher, f"{MOSELLE}/index.php?op=raa&do=raa-acte&page=3")
+
+
+def test_dims_without_the_session_cookie_is_an_error_not_an_empty_list():
+    spec = load_file(REPO / "prefectures" / "57.toml")
+    # A start page that sets no cookie: the list answers with the portal's home page.
+    spec = spec.model_copy(update={"start_urls": [f"{MOSELLE}/index.php"]})
+    with pytest.raises(AdapterError, match="session cookie"):
+        crawl("57", "dims", D(2024, 6, 1), spec=spec)
+
+
+PREFECTURE_DE_POLICE = "https://www.prefecturedepolice.interieur.gouv.fr"
+
+
+def test_police_decree_block_and_pager():
+    refs, fetcher = crawl("PP", "police", D(2024, 6, 1))
+    files = f"{PREFECTURE_DE_POLICE}/sites/default/files/documents"
+    assert found(refs) == expect(
+        (f"{files}/arrete_2024-00951.pdf", D(2024, 7, 26)),
+        (f"{files}/arrete_2024-00912.pdf", D(2024, 7, 16)),  # date beside the link
+        (f"{files}/arrete%202024-00890%20circulation.pdf", D(2024, 7, 10)),
+        (f"{files}/arrete_2024-00801.pdf", D(2024, 6, 12)),
+    )
+    assert all(not r.title.endswith("2024") for r in refs)  # the date is not in the title
+    start = f"{PREFECTURE_DE_POLICE}/actualites-et-presse/arretes/accueil-arretes"
+    assert_never_requested(fetcher, f"{start}?page=2")
+
+
+def test_police_anti_bot_page_is_an_error():
+    spec = load_file(REPO / "prefectures" / "PP.toml")
+    spec = spec.model_copy(update={"start_urls": [f"{PREFECTURE_DE_POLICE}/challenge"]})
+    with pytest.raises(AdapterError, match="anti-bot"):
+        crawl("PP", "police", D(2024, 6, 1), spec=spec)
