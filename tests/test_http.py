@@ -91,7 +91,7 @@ def test_two_hosts_on_one_ip_are_spaced_by_min_delay(server: LocalServer, tmp_pa
     if resolved != {"127.0.0.1"}:
         pytest.skip(f"localhost resolves to {resolved} here, not only to 127.0.0.1")
     server.route("/p", html("ok"))
-    settings = crawl_settings(tmp_path, min_delay_s=0.3)
+    settings = crawl_settings(tmp_path, min_delay_s=0.5)
     urls = [server.url("/p", host) for host in ["localhost", "127.0.0.1"] * 2]
 
     async def go() -> None:
@@ -103,8 +103,8 @@ def test_two_hosts_on_one_ip_are_spaced_by_min_delay(server: LocalServer, tmp_pa
     assert {r.host.split(":")[0] for r in server.log} == {"localhost", "127.0.0.1"}
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(gaps) == 3
-    # A few milliseconds of network jitter aside, never closer than min_delay.
-    assert min(gaps) >= 0.27, gaps
+    # Never closer than min_delay, give or take the server threads' scheduling on a busy machine.
+    assert min(gaps) >= 0.4, gaps
 
 
 def test_different_ips_do_not_wait_for_each_other(tmp_path: Path):
