@@ -6,6 +6,7 @@ import asyncio
 import csv
 import datetime as dt
 import json
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -13,12 +14,21 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from attrap.adapters.engines import get_engine
 from attrap.adapters.fixtures import FixtureError
 from attrap.adapters.maintain import check_adapter, create_adapter
-from attrap.adapters.registry import AdapterError, load_adapters, sync_administrations
+from attrap.adapters.registry import (
+    AdapterError,
+    load_adapters,
+    select_adapters,
+    sync_administrations,
+)
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
+from attrap.scheduling.daemon import run_daemon
 from attrap.store.db import Database, open_database
 from attrap.store.queries import (
     HIT_CSV_FIELDS,
@@ -104,8 +114,79 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Crawl, download, extract and match: one full pass."""
-    settings_from(config)
-    not_yet("run", 3)
+    settings = settings_from(config)
+    database = database_from(settings)
+    try:
+        specs = select_adapters(load_adapters(settings), codes or [])
+    except AdapterError as exc:
+        fail(str(exc))
+    with Progress(
+        TextColumn("{task.description:>6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[found]} trouvés · {task.fields[failed]} échecs"),
+        console=console,
+    ) as progress:
+        bars = CrawlBars(progress)
+        outcomes = asyncio.run(
+            run_crawl(
+                settings,
+                database,
+                specs,
+                get_engine=get_engine,
+                not_before=since.date() if since else None,
+                progress=bars.update,
+            )
+        )
+    print_crawl_summary(outcomes)
+
+
+class CrawlBars:
+    """One progress bar per administration: pulsing while discovering, then downloads done."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def update(self, report: CrawlProgress) -> None:
+        task = self.tasks.get(report.code)
+        if task is None:
+            task = self.progress.add_task(report.code, total=None, found=0, failed=0)
+            self.tasks[report.code] = task
+        # No total (a pulsing bar) until discovery knows how many documents to download.
+        discovering = not report.finished and report.to_download == 0
+        self.progress.update(
+            task,
+            total=None if discovering else report.to_download,
+            completed=report.downloaded + report.failed,
+            found=report.found,
+            failed=report.failed,
+        )
+
+
+def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
+    table = Table(title="Résumé du passage")
+    table.add_column("Code")
+    for count in ("Trouvés", "Nouveaux", "Téléchargés", "Doublons", "Échecs"):
+        table.add_column(count, justify="right")
+    table.add_column("Erreur", overflow="fold")
+    for o in outcomes:
+        table.add_row(
+            o.code,
+            str(o.found),
+            str(o.new),
+            str(o.downloaded),
+            str(o.duplicates),
+            str(o.failed),
+            o.error or "",
+        )
+    console.print(table)
+    broken = sum(1 for o in outcomes if o.error)
+    console.print(
+        f"{len(outcomes)} administrations ({broken} en erreur), "
+        f"{sum(o.new for o in outcomes)} nouveaux documents, "
+        f"{sum(o.failed for o in outcomes)} téléchargements en échec."
+    )
 
 
 @app.command()
@@ -293,8 +374,13 @@ def serve(
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
     """Run every administration on a schedule, forever."""
-    settings_from(config)
-    not_yet("daemon", 3)
+    settings = settings_from(config)
+    database = database_from(settings)
+    specs = select_adapters(load_adapters(settings), [])
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(run_daemon(settings, database, specs, get_engine=get_engine))
 
 
 @app.command()

@@ -95,6 +95,12 @@ class Document(Base):
     # discovered → fetched → extracted → matched, or failed (see ``error``) or duplicate.
     status: Mapped[str] = mapped_column(String(16), default="discovered", index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # Runs that tried to download it; a failing download is retried until crawl.max_download_runs.
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Same bytes already stored under another URL: that document is the one processed.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL")
+    )
 
     administration: Mapped[Administration] = relationship(back_populates="documents")
     pages: Mapped[list[Page]] = relationship(

@@ -1,0 +1,313 @@
+"""Orchestrates the stages for one administration: discover → fetch → hand on to processing.
+
+Every outcome is recorded as it happens (a ``crawl_runs`` row per administration and run, a
+``documents`` row per bulletin), so a run killed at any point resumes where it stopped: documents
+discovered but not downloaded yet, or whose download failed fewer than
+``crawl.max_download_runs`` times, are downloaded by the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
+from attrap.adapters.registry import AdapterSpec, sync_administrations
+from attrap.config import Settings
+from attrap.http import Clock, Download, FetchError, HttpClient
+from attrap.store.db import Database
+from attrap.store.models import CrawlRun, Document, utcnow
+
+log = logging.getLogger(__name__)
+
+EngineLookup = Callable[[str], Engine]
+# Extraction, segmentation and matching of one fetched document, by its id.
+DocumentProcessor = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CrawlProgress:
+    """Where one administration's crawl stands, reported after each step."""
+
+    code: str
+    found: int
+    to_download: int
+    downloaded: int
+    failed: int
+    finished: bool = False
+
+
+ProgressCallback = Callable[[CrawlProgress], None]
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    """What one administration's crawl did; ``error`` is set when the engine itself failed."""
+
+    code: str
+    found: int
+    new: int
+    downloaded: int
+    duplicates: int
+    failed: int
+    error: str | None
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, FetchError):
+        return str(error)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class _Crawl:
+    """One administration's crawl: counters, their ``crawl_runs`` row, and progress reports."""
+
+    def __init__(
+        self,
+        spec: AdapterSpec,
+        *,
+        settings: Settings,
+        database: Database,
+        client: HttpClient,
+        not_before: dt.date,
+        process: DocumentProcessor | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.spec = spec
+        self.database = database
+        self.client = client
+        self.not_before = not_before
+        self.max_download_runs = settings.crawl.max_download_runs
+        self.process = process
+        self.progress = progress
+        self.found: set[str] = set()
+        self.new = self.downloaded = self.duplicates = self.failed = self.to_download = 0
+        self.error: str | None = None
+
+    def report(self, *, finished: bool = False) -> None:
+        if self.progress is not None:
+            self.progress(
+                CrawlProgress(
+                    code=self.spec.code,
+                    found=len(self.found),
+                    to_download=self.to_download,
+                    downloaded=self.downloaded + self.duplicates,
+                    failed=self.failed,
+                    finished=finished,
+                )
+            )
+
+    def outcome(self) -> CrawlOutcome:
+        return CrawlOutcome(
+            code=self.spec.code,
+            found=len(self.found),
+            new=self.new,
+            downloaded=self.downloaded,
+            duplicates=self.duplicates,
+            failed=self.failed,
+            error=self.error,
+        )
+
+    async def run(self, get_engine: EngineLookup) -> CrawlOutcome:
+        with self.database.session() as session:
+            sync_administrations(session, [self.spec])
+            run = CrawlRun(administration_code=self.spec.code, started_at=utcnow())
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        self.report()
+        try:
+            await self.discover(get_engine)
+            await self.download_pending()
+        except asyncio.CancelledError:
+            self.error = self.error or "interrupted"
+            raise
+        except Exception as exc:
+            # Not the engine's doing (that is caught in discover): still one administration only.
+            log.exception("crawl of %s failed", self.spec.code)
+            self.error = describe_error(exc)
+        finally:
+            with self.database.session() as session:
+                run = session.get_one(CrawlRun, run_id)
+                run.finished_at = utcnow()
+                run.found = len(self.found)
+                run.new = self.new
+                run.failed = self.failed
+                run.error = self.error
+            self.report(finished=True)
+        return self.outcome()
+
+    async def discover(self, get_engine: EngineLookup) -> None:
+        """Record every bulletin the engine finds; an engine failure is the run's error, and what
+        was found before it is still downloaded."""
+        try:
+            engine = get_engine(self.spec.engine)
+            context = CrawlContext(spec=self.spec, fetcher=self.client, not_before=self.not_before)
+            async for ref in engine.discover(context):
+                if ref.published_on is not None and ref.published_on < self.not_before:
+                    continue
+                if ref.url not in self.found:
+                    self.found.add(ref.url)
+                    self.new += self.record(ref)
+                    self.report()
+        except Exception as exc:
+            log.debug("discovery for %s failed", self.spec.code, exc_info=True)
+            self.error = describe_error(exc)
+
+    def record(self, ref: DocumentRef) -> bool:
+        """Store a found bulletin; True when its URL was not known yet."""
+        try:
+            with self.database.session() as session:
+                known = session.scalar(select(Document).where(Document.url == ref.url))
+                if known is None:
+                    session.add(
+                        Document(
+                            administration_code=self.spec.code,
+                            url=ref.url,
+                            title=ref.title,
+                            published_on=ref.published_on,
+                            status="discovered",
+                        )
+                    )
+                    return True
+                known.title = known.title or ref.title
+                known.published_on = known.published_on or ref.published_on
+                return False
+        except IntegrityError:
+            # Another process recorded the same URL between our read and our write.
+            return False
+
+    def pending(self) -> list[tuple[int, str]]:
+        """Documents to download: never fetched, or whose download failed in fewer runs than
+        allowed; newest first, so that urgent orders are not stuck behind old bulletins."""
+        with self.database.session() as session:
+            rows = session.execute(
+                select(Document.id, Document.url)
+                .where(
+                    Document.administration_code == self.spec.code,
+                    or_(
+                        Document.status == "discovered",
+                        and_(
+                            Document.status == "failed",
+                            Document.sha256.is_(None),
+                            Document.fetch_attempts < self.max_download_runs,
+                        ),
+                    ),
+                    or_(Document.published_on.is_(None), Document.published_on >= self.not_before),
+                )
+                .order_by(Document.published_on.desc().nulls_last(), Document.id)
+            )
+            return [(row.id, row.url) for row in rows]
+
+    async def download_pending(self) -> None:
+        pending = self.pending()
+        self.to_download = len(pending)
+        self.report()
+        for document_id, url in pending:
+            try:
+                download = await self.client.download_pdf(url)
+            except FetchError as exc:
+                self.failed += 1
+                with self.database.session() as session:
+                    document = session.get_one(Document, document_id)
+                    document.fetch_attempts += 1
+                    document.status = "failed"
+                    document.error = exc.reason
+            else:
+                if self.store(document_id, download):
+                    self.downloaded += 1
+                    if self.process is not None:
+                        # The hand-over to extraction and matching: the one place fetched
+                        # documents leave the crawl stage.
+                        await self.process(document_id)
+                else:
+                    self.duplicates += 1
+            self.report()
+
+    def store(self, document_id: int, download: Download) -> bool:
+        """Record a downloaded PDF; False when the same bytes are already stored under another
+        URL — the document then points to that one and is not processed again."""
+        with self.database.session() as session:
+            document = session.get_one(Document, document_id)
+            document.fetch_attempts += 1
+            original = session.scalar(
+                select(Document.id)
+                .where(
+                    Document.sha256 == download.sha256,
+                    Document.id != document_id,
+                    Document.status != "duplicate",
+                )
+                .order_by(Document.id)
+                .limit(1)
+            )
+            document.sha256 = download.sha256
+            document.size = download.size
+            document.fetched_at = utcnow()
+            document.error = None
+            document.status = "fetched" if original is None else "duplicate"
+            document.duplicate_of_id = original
+            return original is None
+
+
+async def crawl_administration(
+    spec: AdapterSpec,
+    *,
+    settings: Settings,
+    database: Database,
+    client: HttpClient,
+    get_engine: EngineLookup,
+    not_before: dt.date | None = None,
+    process: DocumentProcessor | None = None,
+    progress: ProgressCallback | None = None,
+) -> CrawlOutcome:
+    """Discover and download one administration's bulletins, recording a ``crawl_runs`` row.
+    Never raises for a failing site: the failure is in the outcome and the row."""
+    crawl = _Crawl(
+        spec,
+        settings=settings,
+        database=database,
+        client=client,
+        not_before=not_before or settings.crawl.not_before,
+        process=process,
+        progress=progress,
+    )
+    return await crawl.run(get_engine)
+
+
+async def run_crawl(
+    settings: Settings,
+    database: Database,
+    specs: Sequence[AdapterSpec],
+    *,
+    get_engine: EngineLookup,
+    not_before: dt.date | None = None,
+    process: DocumentProcessor | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Clock | None = None,
+) -> list[CrawlOutcome]:
+    """Crawl administrations concurrently; one HTTP client keeps them within the politeness
+    budget together. Outcomes come back in the order of ``specs``."""
+    async with HttpClient(settings, clock=clock) as client:
+        return list(
+            await asyncio.gather(
+                *(
+                    crawl_administration(
+                        spec,
+                        settings=settings,
+                        database=database,
+                        client=client,
+                        get_engine=get_engine,
+                        not_before=not_before,
+                        process=process,
+                        progress=progress,
+                    )
+                    for spec in specs
+                )
+            )
+        )
