@@ -4,14 +4,12 @@ answer 302, cookies travel in ``Set-Cookie`` / ``Cookie`` headers, POST forms ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import httpx
 import respx
 
-from attrap.adapters.base import HtmlPage
 from attrap.adapters.fixtures import FixturePage, load_manifest, request_key
 
 Key = tuple[str, str, frozenset[tuple[str, str]]]
@@ -47,18 +45,3 @@ def fixture_routes(router: respx.MockRouter, folder: Path) -> dict[Key, FixtureP
 
     router.route().mock(side_effect=answer)
     return pages
-
-
-class HttpxFetcher:
-    """The smallest ``PageFetcher`` over an httpx client, standing in for
-    ``attrap.http.HttpClient`` (built on another branch) in these tests."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def fetch_html(
-        self, url: str, *, method: str = "GET", data: Mapping[str, str] | None = None
-    ) -> HtmlPage:
-        response = await self.client.request(method, url, data=dict(data) if data else None)
-        response.raise_for_status()
-        return HtmlPage(url=str(response.url), text=response.text)

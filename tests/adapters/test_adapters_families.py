@@ -1,35 +1,82 @@
 """Each site family of docs SITES.md, crawled from its fixtures with the real adapter file: the
-exact bulletins (URL, date) found, and the pages before ``not_before`` never requested."""
+exact bulletins (URL, date) found, and the pages before ``not_before`` never requested.
+
+Every test runs twice: through ``FixtureFetcher`` (what ``attrap adapters check --fixtures``
+uses) and through the project's ``HttpClient`` with the fixtures served by respx (redirects,
+cookies and POST forms over real httpx)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
+import respx
+from site_mock import fixture_routes
 
 from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import get_engine
 from attrap.adapters.fixtures import FixtureFetcher, FixtureRequest
 from attrap.adapters.registry import AdapterError, AdapterSpec, load_file
+from attrap.config import Settings
+from attrap.http import HttpClient
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = REPO / "fixtures" / "sites"
 D = dt.date
 
 
+TRANSPORTS = ["fixture-fetcher", "http-client"]
+transport = TRANSPORTS[0]
+
+
+@pytest.fixture(autouse=True, params=TRANSPORTS)
+def _transport(request: pytest.FixtureRequest) -> None:
+    global transport
+    transport = request.param
+
+
+class Recorded:
+    """What a crawl through ``HttpClient`` asked respx for, shaped like ``FixtureFetcher``."""
+
+    def __init__(self, folder: Path, router: respx.MockRouter) -> None:
+        self.pages = FixtureFetcher(folder).pages
+        self.requests = [
+            FixtureRequest(
+                call.request.method,
+                str(call.request.url),
+                dict(parse_qsl(call.request.content.decode())) or None,
+            )
+            for call in router.calls
+        ]
+        self.requested_urls = [r.url for r in self.requests]
+
+
 def crawl(
     code: str, family: str, not_before: dt.date, spec: AdapterSpec | None = None
-) -> tuple[list[DocumentRef], FixtureFetcher]:
+) -> tuple[list[DocumentRef], FixtureFetcher | Recorded]:
     spec = spec or load_file(REPO / "prefectures" / f"{code}.toml")
-    fetcher = FixtureFetcher(SITES / family)
     engine = get_engine(spec.engine)
 
-    async def collect() -> list[DocumentRef]:
+    async def collect(fetcher: FixtureFetcher | HttpClient) -> list[DocumentRef]:
         return [ref async for ref in engine.discover(CrawlContext(spec, fetcher, not_before))]
 
-    return asyncio.run(collect()), fetcher
+    if transport == "fixture-fetcher":
+        fetcher = FixtureFetcher(SITES / family)
+        return asyncio.run(collect(fetcher)), fetcher
+
+    settings = Settings.model_validate({"crawl": {"min_delay_s": 0, "max_attempts": 1}})
+
+    async def over_http() -> list[DocumentRef]:
+        async with HttpClient(settings) as client:
+            return await collect(client)
+
+    with respx.mock(assert_all_called=False) as router:
+        fixture_routes(router, SITES / family)
+        refs = asyncio.run(over_http())
+        return refs, Recorded(SITES / family, router)
 
 
 def found(refs: list[DocumentRef]) -> list[tuple[str, dt.date | None]]:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import httpx
 import respx
-from site_mock import HttpxFetcher, fixture_routes
+from site_mock import fixture_routes
 
 from attrap.adapters.maintain import crawl
 from attrap.adapters.registry import load_file
+from attrap.config import Settings
+from attrap.http import HttpClient
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = REPO / "fixtures" / "sites"
@@ -55,13 +57,15 @@ def test_session_cookie_travels_like_on_the_real_site():
     asyncio.run(scenario())
 
 
-def test_an_engine_crawls_the_routes_through_httpx():
+def test_an_engine_crawls_the_routes_through_the_project_http_client():
+    settings = Settings.model_validate({"crawl": {"min_delay_s": 0}})
+
     async def scenario() -> None:
         with respx.mock(assert_all_called=False) as router:
             fixture_routes(router, SITES / "dims")
-            async with httpx.AsyncClient(follow_redirects=True) as client:
+            async with HttpClient(settings) as client:
                 spec = load_file(REPO / "prefectures" / "57.toml")
-                report = await crawl(spec, HttpxFetcher(client), dt.date(2024, 6, 1))
+                report = await crawl(spec, client, dt.date(2024, 6, 1))
         assert report.error is None
         assert [r.published_on for r in report.refs] == [
             dt.date(2024, 8, 5),

@@ -26,16 +26,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from attrap.adapters.base import HtmlPage
+from attrap.http import FetchError
 
 MANIFEST = "manifest.toml"
 
 
-class FixtureError(Exception):
-    """A fixture folder that cannot answer: unknown URL, unreadable manifest or file."""
+class FixtureError(FetchError):
+    """A fixture folder that cannot answer: unknown URL, unreadable manifest or file. A
+    ``FetchError`` so that the crawl records it exactly like a site that cannot be fetched."""
 
     def __init__(self, message: str, url: str | None = None) -> None:
-        super().__init__(message)
-        self.url = url
+        super().__init__(url or "-", message)
 
 
 class FixturePage(BaseModel):
