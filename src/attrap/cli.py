@@ -270,7 +270,7 @@ def notify_dispatch(config: ConfigOption = None) -> None:
             str(channel.retrying),
             str(channel.deferred),
             str(channel.failed),
-            "\n".join(channel.errors),
+            escape("\n".join(channel.errors)),
         )
     console.print(table)
 
@@ -317,11 +317,21 @@ def status_command(config: ConfigOption = None) -> None:
             summary.add_row(f"notifications {channel}", state, str(count))
     console.print(summary)
     if failed:
-        table = Table("Canal", "Détection", "Tentatives", "Acte", "Dernière erreur")
-        table.title = "Notifications en échec"
+        table = Table(
+            "Canal",
+            "Détection",
+            "Tentatives",
+            "Acte",
+            "Dernière erreur",
+            title="Notifications en échec",
+        )
         for f in failed:
             table.add_row(
-                f.channel, str(f.hit_id), str(f.attempts), f.act_title, f.last_error or ""
+                f.channel,
+                str(f.hit_id),
+                str(f.attempts),
+                escape(f.act_title),
+                escape(f.last_error or ""),
             )
         console.print(table)
     runs = Table("Code", "Dernier passage", "Trouvés", "Nouveaux", "Échecs", "Erreur")
