@@ -58,7 +58,9 @@ from attrap.store.queries import hit_to_json
 CHANNELS = ("mastodon", "email", "webhook")
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_BATCH = 500  # ids per IN (…) list, well under every backend's parameter limit
+# Hits per statement: 500 ids in IN (…), and 500 × channels × 6 values per INSERT, stay well
+# under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
+_BATCH = 500
 
 
 def channel_settings(settings: Settings) -> dict[str, ChannelSettings]:
@@ -370,7 +372,9 @@ class _ChannelDispatch:
         with self.database.session() as session:
             session.execute(
                 update(Notification)
-                .where(unit.rows(), Notification.status == PENDING)
+                .where(
+                    unit.rows(), Notification.channel == self.name, Notification.status == PENDING
+                )
                 .values(
                     status=SENT,
                     remote_id=receipt.remote_id,
