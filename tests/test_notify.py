@@ -786,3 +786,53 @@ def test_notify_dispatch_command(config_file: Path, webhook: WebhookReceiver):
     assert len(webhook.posts()) == 2
     assert {n.status for n in rows(database)} == {"sent"}
     database.engine.dispose()
+
+
+def test_titles_with_line_breaks_make_one_line_subjects_and_status_lines(
+    database: Database, tmp_path: Path, smtp: SmtpServer, mastodon: FakeMastodon
+):
+    settings = settings_for(
+        database,
+        tmp_path,
+        mastodon={"instance": mastodon.url},
+        email={
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "starttls": False,
+            "sender": "veille@example.org",
+            "to": ["alertes@example.org"],
+        },
+    )
+    title = "Arrêté portant autorisation\r\nde captation d'images\n  par drone"
+    queue(database, settings, add_hits(database, [("13", "drone")], title=title))
+    report = dispatch(database, settings)
+    assert report.channels["email"].sent == 1 and report.channels["mastodon"].sent == 1
+    [(_, message)] = smtp.mailbox.messages
+    expected = "Arrêté portant autorisation de captation d'images par drone"
+    assert message["Subject"].endswith(expected)
+    assert f"« {expected} »" in mastodon.posts()[0].json()["status"].splitlines()[1]
+
+
+def test_an_unexpected_error_in_one_channel_is_recorded_and_the_run_goes_on(
+    database: Database, tmp_path: Path, smtp: SmtpServer, webhook: WebhookReceiver
+):
+    settings = settings_for(
+        database,
+        tmp_path,
+        webhook={"url": webhook.url},
+        email={
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "starttls": False,
+            "sender": "Veille\nattrap <veille@example.org>",  # no header may hold a line break
+            "to": ["alertes@example.org"],
+        },
+    )
+    queue(database, settings, add_hits(database, [("13", "drone"), ("13", "vsa")]))
+    report = dispatch(database, settings)
+    assert report.channels["webhook"].sent == 2
+    assert report.channels["email"].retrying == 2  # both tried: not a remote outage
+    errors = {n.last_error for n in rows(database, "email")}
+    assert len(errors) == 1 and next(iter(errors), "").startswith("ValueError")
+    assert {(n.status, n.attempts) for n in rows(database, "email")} == {("pending", 1)}
+    assert smtp.mailbox.messages == []

@@ -14,8 +14,6 @@ from typing import Any, Protocol
 
 import httpx
 
-from attrap.config import ChannelSettings
-
 HitJson = dict[str, Any]
 """A hit as ``attrap.store.queries.hit_to_json`` renders it (DESIGN.md § JSON hit)."""
 
@@ -72,8 +70,9 @@ class Receipt:
 
 
 class Channel(Protocol):
+    """A way to reach people; ``send`` raises DeliveryError (or RateLimited) when it fails."""
+
     name: str
-    settings: ChannelSettings
 
     def send(self, delivery: Delivery) -> Receipt: ...
 

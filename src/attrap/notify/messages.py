@@ -88,9 +88,14 @@ def shorten(text: str, excess: int) -> str:
     return text[: max(len(text) - excess - 1, 0)].rstrip() + "…"
 
 
+def one_line(text: str) -> str:
+    """Titles extracted from PDFs keep their line breaks; a subject or a status line may not."""
+    return " ".join(text.split())
+
+
 def _act_line(hit: HitJson) -> str:
     act = hit["act"]
-    line = f"« {act['title']} »" if act["title"] else "Acte sans titre"
+    line = f"« {one_line(act['title'])} »" if act["title"] else "Acte sans titre"
     if act["number"]:
         line += f" (n° {act['number']})"
     signed = french_date(act["signed_on"])
@@ -199,7 +204,7 @@ def hit_details(hit: HitJson) -> str:
 
 
 def email_subject(hit: HitJson) -> str:
-    title = hit["act"]["title"] or "acte sans titre"
+    title = one_line(hit["act"]["title"]) or "acte sans titre"
     subject = f"{category_label(hit['category'])} — {hit['administration']['name']} : {title}"
     return shorten(subject, len(subject) - 160)
 

@@ -269,9 +269,10 @@ class _ChannelDispatch:
             return False
         except DeliveryError as exc:
             next_attempt = self._record_failure(unit, str(exc), permanent=exc.permanent)
-            if exc.permanent or next_attempt is None:
-                return True
-            self._pause(next_attempt)
+            if exc.permanent:
+                return True  # this message is refused, the channel itself works
+            # The remote is down or failing: the rest waits instead of failing the same way.
+            self._pause(next_attempt or self.now() + self._backoff(1))
             return False
         except Exception as exc:
             # A bug or unexpected data in one message must not stop the channel's other messages.
