@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
@@ -27,6 +28,8 @@ from attrap.adapters.registry import (
     sync_administrations,
 )
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.notify.channel import ChannelConfigError, DeliveryError
+from attrap.notify.outbox import dispatch, failed_notifications, send_test
 from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
 from attrap.scheduling.daemon import run_daemon
 from attrap.store.db import Database, open_database
@@ -72,7 +75,8 @@ class HitsFormat(StrEnum):
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages quote config keys such as [notify.email]: print them as text, not markup.
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -347,17 +351,41 @@ def adapters_new(
 
 
 @notify_app.command("test")
-def notify_test(channel: str, config: ConfigOption = None) -> None:
-    """Send a sample notification on one channel."""
-    settings_from(config)
-    not_yet("notify test", 5)
+def notify_test(
+    channel: Annotated[str, typer.Argument(help="mastodon, email or webhook.")],
+    config: ConfigOption = None,
+) -> None:
+    """Send a sample notification on one channel (nothing is stored)."""
+    settings = settings_from(config)
+    try:
+        receipt = send_test(settings, channel)
+    except ChannelConfigError as exc:
+        fail(str(exc))
+    except DeliveryError as exc:
+        fail(f"{channel}: {exc}", code=1)
+    console.print(f"Message de test envoyé ({channel}) : {receipt.remote_id}", highlight=False)
 
 
 @notify_app.command("dispatch")
 def notify_dispatch(config: ConfigOption = None) -> None:
     """Deliver the notifications that are due."""
-    settings_from(config)
-    not_yet("notify dispatch", 5)
+    settings = settings_from(config)
+    report = dispatch(database_from(settings), settings)
+    if not report.channels:
+        console.print("Aucun canal de notification configuré.")
+        return
+    table = Table("Canal", "Envoyées", "Messages", "À réessayer", "Reportées", "Échecs", "Erreurs")
+    for name, channel in report.channels.items():
+        table.add_row(
+            name,
+            str(channel.sent),
+            str(channel.messages),
+            str(channel.retrying),
+            str(channel.deferred),
+            str(channel.failed),
+            escape("\n".join(channel.errors)),
+        )
+    console.print(table)
 
 
 @app.command()
@@ -396,6 +424,7 @@ def status_command(config: ConfigOption = None) -> None:
     database = database_from(settings_from(config))
     with database.session() as session:
         report = status(session)
+        failed = failed_notifications(session)
     summary = Table("Élément", "État", "Nombre", title="État de la base")
     for state, count in sorted(report.documents.items()):
         summary.add_row("documents", state, str(count))
@@ -405,6 +434,24 @@ def status_command(config: ConfigOption = None) -> None:
         for state, count in sorted(states.items()):
             summary.add_row(f"notifications {channel}", state, str(count))
     console.print(summary)
+    if failed:
+        table = Table(
+            "Canal",
+            "Détection",
+            "Tentatives",
+            "Acte",
+            "Dernière erreur",
+            title="Notifications en échec",
+        )
+        for f in failed:
+            table.add_row(
+                f.channel,
+                str(f.hit_id),
+                str(f.attempts),
+                escape(f.act_title),
+                escape(f.last_error or ""),
+            )
+        console.print(table)
     runs = Table("Code", "Dernier passage", "Trouvés", "Nouveaux", "Échecs", "Erreur")
     for r in report.last_runs:
         runs.add_row(

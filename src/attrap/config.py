@@ -79,22 +79,28 @@ class MatchingSettings(_Section):
     rules: str = ""
 
 
-class _Routing(_Section):
+class ChannelSettings(_Section):
+    """What every notification channel shares: routing, retries, bursts."""
+
     enabled: bool = True
     categories: list[str] = Field(default_factory=lambda: ["drone", "vsa"])
     departments: list[str] = Field(default_factory=lambda: ["*"])
     max_attempts: int = Field(default=8, ge=1)
     digest_threshold: int = Field(default=5, ge=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+    # Backoff after the n-th failed attempt: retry_base_s * 2**(n-1), at most retry_max_s.
+    retry_base_s: float = Field(default=60.0, ge=0)
+    retry_max_s: float = Field(default=6 * 3600.0, ge=0)
 
 
-class MastodonSettings(_Routing):
+class MastodonSettings(ChannelSettings):
     instance: str = ""
     token_env: str = "ATTRAP_MASTODON_TOKEN"
     visibility: str = "public"
     language: str = "fr"
 
 
-class EmailSettings(_Routing):
+class EmailSettings(ChannelSettings):
     host: str = ""
     port: int = 587
     starttls: bool = True
@@ -106,7 +112,7 @@ class EmailSettings(_Routing):
     digest: bool = False
 
 
-class WebhookSettings(_Routing):
+class WebhookSettings(ChannelSettings):
     url: str = ""
     secret_env: str = ""
     categories: list[str] = Field(default_factory=lambda: ["*"])
@@ -114,6 +120,9 @@ class WebhookSettings(_Routing):
 
 class NotifySettings(_Section):
     since: dt.date | None = None
+    # How long a dispatcher owns the rows it claimed; a crashed one's rows are retried after it.
+    # Keep it well under an hour: Mastodon remembers an Idempotency-Key for one hour.
+    lease_s: float = Field(default=300.0, gt=0)
     mastodon: MastodonSettings | None = None
     email: EmailSettings | None = None
     webhook: WebhookSettings | None = None

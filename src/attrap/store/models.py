@@ -186,6 +186,13 @@ class Notification(Base):
     remote_id: Mapped[str | None] = mapped_column(String(256))
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A dispatcher's lease on the row: others leave it alone until ``claimed_until`` passes, so a
+    # crashed dispatcher's rows are retried without two live dispatchers sending the same one.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Rows delivered together as one digest share this key, fixed before the first attempt so a
+    # retry sends the same grouping under the same idempotency key.
+    digest_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
     hit: Mapped[Hit] = relationship(back_populates="notifications")
 

@@ -1,0 +1,74 @@
+"""Webhook: a JSON POST per hit (the DESIGN.md hit object) or per digest.
+
+Headers: ``X-Attrap-Delivery`` (stable across retries: the receiver dedupes on it),
+``X-Attrap-Event`` (``hit`` or ``digest``) and, when a secret is configured,
+``X-Attrap-Signature: sha256=<hex HMAC-SHA256 of the raw body>``.
+
+Delivery is at-least-once: if we crash after the receiver answered but before the row is marked
+sent, the same body is posted again with the same delivery id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+
+import httpx
+
+from attrap.config import WebhookSettings
+from attrap.notify.channel import ChannelConfigError, Delivery, DeliveryError, Receipt, http_error
+
+SIGNATURE_HEADER = "X-Attrap-Signature"
+DELIVERY_HEADER = "X-Attrap-Delivery"
+EVENT_HEADER = "X-Attrap-Event"
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payload(delivery: Delivery) -> bytes:
+    data = (
+        {"digest": delivery.key, "hits": list(delivery.hits)}
+        if delivery.digest
+        else delivery.hits[0]
+    )
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, settings: WebhookSettings, secret: str | None, user_agent: str) -> None:
+        if not settings.url:
+            raise ChannelConfigError("notify.webhook.url is empty")
+        if settings.secret_env and not secret:
+            raise ChannelConfigError(
+                f"the webhook secret is missing: set the environment variable {settings.secret_env}"
+            )
+        self.settings = settings
+        self._secret = secret
+        self._client = httpx.Client(timeout=settings.timeout_s, headers={"User-Agent": user_agent})
+
+    def send(self, delivery: Delivery) -> Receipt:
+        body = payload(delivery)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            DELIVERY_HEADER: delivery.key,
+            EVENT_HEADER: "digest" if delivery.digest else "hit",
+        }
+        if self._secret:
+            headers[SIGNATURE_HEADER] = signature(self._secret, body)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            response = self._client.post(self.settings.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            raise http_error(response, now)
+        return Receipt(delivery.key)
+
+    def close(self) -> None:
+        self._client.close()
