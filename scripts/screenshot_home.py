@@ -33,7 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--lang=fr-FR",  # date fields in French order (jj/mm/aaaa)
 ]
 VIEWPORTS = {"screenshot-home.png": (1360, 1060), "screenshot-home-phone.png": (390, 844)}
 
@@ -66,7 +65,8 @@ def main() -> None:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+                    executable_path="/usr/bin/chromium",
+                    args=CHROMIUM_ARGS,
                 )
                 for name, (width, height) in VIEWPORTS.items():
                     page = browser.new_page(

@@ -253,7 +253,10 @@ def test_department_page(client: TestClient, database: Database):
     assert "31/12/2024 10:00 UTC" in html
     assert "échec : HTTP 503 sur la page des recueils" in html
     assert client.get("/departements/2a").status_code == 200
-    assert client.get("/departements/999").status_code == 404
+    missing = client.get("/departements/999")
+    assert missing.status_code == 404 and "<h1>Département inconnu</h1>" in missing.text
+    assert "<h1>Page introuvable</h1>" in client.get("/nulle-part").text
+    assert client.get("/api/rien").json() == {"detail": "Not Found"}
 
 
 def test_pagination_and_category_page(client: TestClient, database: Database):

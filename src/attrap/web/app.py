@@ -9,16 +9,18 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from attrap.store.db import Database
 from attrap.store.models import Hit
@@ -148,6 +150,18 @@ def create_app(database: Database) -> FastAPI:
 
     def render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # The API answers in JSON; people get a page in French.
+        if request.url.path.startswith(("/api/", "/feeds/", "/healthz", "/static/")):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        # Our own errors carry a French message; Starlette's carry the English status phrase.
+        generic = exc.detail == HTTPStatus(exc.status_code).phrase
+        message = "Page introuvable" if exc.status_code == 404 else "Erreur"
+        response = render(request, "error.html", {"message": message if generic else exc.detail})
+        response.status_code = exc.status_code
+        return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:
