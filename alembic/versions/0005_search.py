@@ -1,4 +1,4 @@
-"""Full-text search over act titles and hit snippets.
+"""Full-text search over act titles and hit snippets; an index for a département's newest hits.
 
 SQLite: an FTS5 table ``hits_fts`` (rowid = hits.id; case and accent folding by the unicode61
 tokenizer). PostgreSQL: a ``hits.search_vector`` tsvector with a GIN index, under a French text
@@ -105,8 +105,10 @@ def _run(statements: dict[str, list[str]]) -> None:
 
 
 def upgrade() -> None:
+    op.create_index("ix_hits_document_id_first_seen_at", "hits", ["document_id", "first_seen_at"])
     _run({"sqlite": SQLITE_UPGRADE, "postgresql": POSTGRESQL_UPGRADE})
 
 
 def downgrade() -> None:
     _run({"sqlite": SQLITE_DOWNGRADE, "postgresql": POSTGRESQL_DOWNGRADE})
+    op.drop_index("ix_hits_document_id_first_seen_at", table_name="hits")

@@ -155,6 +155,8 @@ class Hit(Base):
     __table_args__ = (
         UniqueConstraint("act_id", "category"),
         Index(None, "category", "first_seen_at"),
+        # A département's newest hits: its documents' hits, sorted without reading their rows.
+        Index(None, "document_id", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

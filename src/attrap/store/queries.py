@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from attrap.store.models import Act, Administration, CrawlRun, Document, Hit, Notification
 
@@ -41,25 +41,53 @@ def search_words(query: str | None) -> list[str]:
     return re.findall(r"\w+", query or "")
 
 
-def _text_match(dialect: str, words: list[str]) -> ColumnElement[bool]:
+# Above this many full-text matches, SQLite finds a page of newest hits faster by walking the
+# first_seen_at index and probing the matches than by fetching and sorting every match.
+FTS_WALK_THRESHOLD = 2000
+
+
+def _fts_match(words: list[str]) -> ColumnElement[bool]:
+    # FTS5 folds case and accents; a quoted prefix per word stands in for stemming and keeps
+    # user input from being read as FTS5 syntax.
+    return literal_column("hits_fts").op("MATCH")(" ".join(f'"{word}"*' for word in words))
+
+
+def _text_match(session: Session, words: list[str], *, newest_page: bool) -> ColumnElement[bool]:
     """Every word in the act's title or the hit's snippet, through migration 0005's index."""
-    if dialect == "postgresql":
+    if _dialect(session) == "postgresql":
         # French stemming (and accent folding) makes plurals and inflections match.
         query = func.plainto_tsquery(literal_column("'attrap_french'"), " ".join(words))
         return literal_column("hits.search_vector").op("@@")(query)
-    # FTS5 folds case and accents; a quoted prefix per word stands in for stemming and keeps
-    # user input from being read as FTS5 syntax.
     fts = table("hits_fts", column("rowid"))
-    match = " ".join(f'"{word}"*' for word in words)
-    return Hit.id.in_(select(fts.c.rowid).where(literal_column("hits_fts").op("MATCH")(match)))
+    matching = select(fts.c.rowid).where(_fts_match(words))
+    hit_id: Any = Hit.id
+    if newest_page:
+        found = session.scalar(select(func.count()).select_from(fts).where(_fts_match(words)))
+        if (found or 0) > FTS_WALK_THRESHOLD:
+            # Unary plus keeps SQLite from using the primary key for this term.
+            hit_id = literal_column("+hits.id")
+    return hit_id.in_(matching)
 
 
-def _filtered(statement: Select[Any], hit_filter: HitFilter, dialect: str) -> Select[Any]:
-    statement = (
-        statement.join(Hit.act)
-        .join(Document, Hit.document_id == Document.id)
-        .join(Administration, Document.administration_code == Administration.code)
-    )
+def _filtered(
+    statement: Select[Any],
+    hit_filter: HitFilter,
+    session: Session,
+    *,
+    newest_page: bool = False,
+    with_administration: bool = False,
+) -> Select[Any]:
+    """``statement`` restricted by ``hit_filter``; joins only the tables a criterion needs, so
+    that the planner can answer from the hits' own indexes."""
+    dated = bool(hit_filter.since or hit_filter.until)
+    if with_administration or hit_filter.department or dated:
+        statement = statement.join(Document, Hit.document_id == Document.id)
+    if with_administration or hit_filter.department:
+        statement = statement.join(
+            Administration, Document.administration_code == Administration.code
+        )
+    if dated:
+        statement = statement.join(Act, Hit.act_id == Act.id)
     if hit_filter.department:
         department = normalise_department(hit_filter.department)
         statement = statement.where(Administration.department == department)
@@ -70,7 +98,7 @@ def _filtered(statement: Select[Any], hit_filter: HitFilter, dialect: str) -> Se
     if hit_filter.until:
         statement = statement.where(_hit_date() <= hit_filter.until)
     if words := search_words(hit_filter.query):
-        statement = statement.where(_text_match(dialect, words))
+        statement = statement.where(_text_match(session, words, newest_page=newest_page))
     return statement
 
 
@@ -80,8 +108,11 @@ def _dialect(session: Session) -> str:
 
 def search_hits(session: Session, hit_filter: HitFilter) -> list[Hit]:
     statement = (
-        _filtered(select(Hit), hit_filter, _dialect(session))
-        .options(joinedload(Hit.act).joinedload(Act.document).joinedload(Document.administration))
+        _filtered(select(Hit), hit_filter, session, newest_page=True)
+        # Loaded by separate queries for the page's hits only, not joined to every candidate.
+        .options(
+            selectinload(Hit.act).selectinload(Act.document).selectinload(Document.administration)
+        )
         .order_by(Hit.first_seen_at.desc(), Hit.id.desc())
         .limit(hit_filter.limit)
         .offset(hit_filter.offset)
@@ -90,12 +121,18 @@ def search_hits(session: Session, hit_filter: HitFilter) -> list[Hit]:
 
 
 def count_hits(session: Session, hit_filter: HitFilter) -> int:
-    statement = _filtered(select(func.count(Hit.id)), hit_filter, _dialect(session))
-    return session.scalar(statement) or 0
+    return session.scalar(_filtered(select(func.count(Hit.id)), hit_filter, session)) or 0
 
 
-def _count_by(session: Session, key: Any, hit_filter: HitFilter) -> dict[str, int]:
-    statement = _filtered(select(key, func.count(Hit.id)), hit_filter, _dialect(session))
+def _count_by(
+    session: Session, key: Any, hit_filter: HitFilter, *, with_administration: bool = False
+) -> dict[str, int]:
+    statement = _filtered(
+        select(key, func.count(Hit.id)),
+        hit_filter,
+        session,
+        with_administration=with_administration,
+    )
     rows = session.execute(statement.where(key.is_not(None)).group_by(key))
     return {name: count for name, count in rows}
 
@@ -103,7 +140,7 @@ def _count_by(session: Session, key: Any, hit_filter: HitFilter) -> dict[str, in
 def count_by_department(session: Session, hit_filter: HitFilter) -> dict[str, int]:
     """Hits per département under the filter's other criteria (the home page's map)."""
     unfiltered = dataclasses.replace(hit_filter, department=None)
-    return _count_by(session, Administration.department, unfiltered)
+    return _count_by(session, Administration.department, unfiltered, with_administration=True)
 
 
 def count_by_category(session: Session, hit_filter: HitFilter) -> dict[str, int]:
