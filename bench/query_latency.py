@@ -188,6 +188,12 @@ def main() -> None:
                 durations = sorted(timed(session, query, args.repeat))
                 p95 = durations[min(len(durations) - 1, round(0.95 * len(durations)) - 1)]
                 print(f"{name:<45} {statistics.median(durations):>10.1f} {p95:>10.1f}")
+            print(f"\n{'département':<12} {'hits':>8} {'20 plus récentes, median ms':>28}")
+            for code in DEPARTMENTS:
+                newest = HitFilter(department=code, limit=20)
+                durations = timed(session, lambda s, _, f=newest: search_hits(s, f), 10)
+                total = count_hits(session, HitFilter(department=code))
+                print(f"{code:<12} {total:>8} {statistics.median(durations):>28.1f}")
         database.engine.dispose()
 
 

@@ -47,9 +47,11 @@ FTS_WALK_THRESHOLD = 2000
 
 
 def _fts_match(words: list[str]) -> ColumnElement[bool]:
-    # FTS5 folds case and accents; a quoted prefix per word stands in for stemming and keeps
-    # user input from being read as FTS5 syntax.
-    return literal_column("hits_fts").op("MATCH")(" ".join(f'"{word}"*' for word in words))
+    # FTS5 folds case and accents; quoting keeps user input from being read as FTS5 syntax. A
+    # prefix query stands in for stemming, except on short words ("de", "la", "L"), whose
+    # prefixes would match half the vocabulary.
+    terms = [f'"{word}"*' if len(word) >= 3 else f'"{word}"' for word in words]
+    return literal_column("hits_fts").op("MATCH")(" ".join(terms))
 
 
 def _text_match(session: Session, words: list[str], *, newest_page: bool) -> ColumnElement[bool]:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from cachetools import TTLCache, cached
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -45,6 +47,9 @@ PAGE_SIZE = 20
 LATEST_ON_HOME = 8
 # The home page's map covers the last year unless the visitor picks dates.
 DEFAULT_PERIOD = dt.timedelta(days=365)
+# Counts over a whole period scan every hit in it (about a second per million on SQLite); they
+# change only when a crawl stores hits, so pages share them for a few minutes.
+COUNTS_CACHE_SECONDS = 300
 # A crawl older than this is shown as late on the health page.
 STALE_AFTER = dt.timedelta(days=3)
 
@@ -117,11 +122,29 @@ def _url(path: str, params: Mapping[str, Any]) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _categories(db: Session, hit_filter: HitFilter) -> list[tuple[str, int]]:
-    """Known categories first, then any other a rules file introduced, with their counts."""
-    counts = count_by_category(db, hit_filter)
-    names = list(CATEGORY_LABELS) + sorted(set(counts) - set(CATEGORY_LABELS))
-    return [(name, counts.get(name, 0)) for name in names]
+CountQuery = Callable[[Session, HitFilter], dict[str, int]]
+
+
+class CachedCounts:
+    """Hit counts per département or per category, kept for ``COUNTS_CACHE_SECONDS``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.cache: TTLCache[Any, dict[str, int]] = TTLCache(256, COUNTS_CACHE_SECONDS)
+        self.count = cached(self.cache, lock=threading.Lock())(self._count)
+
+    def _count(self, query: CountQuery, hit_filter: HitFilter) -> dict[str, int]:
+        with self.database.session() as db:
+            return query(db, hit_filter)
+
+    def by_department(self, hit_filter: HitFilter) -> dict[str, int]:
+        return dict(self.count(count_by_department, replace(hit_filter, limit=0, offset=0)))
+
+    def categories(self, hit_filter: HitFilter) -> list[tuple[str, int]]:
+        """Known categories first, then any other a rules file introduced, with their counts."""
+        counts = self.count(count_by_category, replace(hit_filter, limit=0, offset=0))
+        names = list(CATEGORY_LABELS) + sorted(set(counts) - set(CATEGORY_LABELS))
+        return [(name, counts.get(name, 0)) for name in names]
 
 
 def _listing_links(hit_filter: HitFilter) -> dict[str, str]:
@@ -147,6 +170,7 @@ def create_app(database: Database) -> FastAPI:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _templates()
+    counts = CachedCounts(database)
 
     def render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context)
@@ -169,16 +193,16 @@ def create_app(database: Database) -> FastAPI:
         hit_filter = page_request.hit_filter
         if "since" not in request.query_params and "until" not in request.query_params:
             hit_filter = replace(hit_filter, since=dt.date.today() - DEFAULT_PERIOD)
+        by_department = counts.by_department(hit_filter)
         with database.session() as db:
-            counts = count_by_department(db, hit_filter)
             latest = search_hits(db, replace(hit_filter, limit=LATEST_ON_HOME, offset=0))
             context = {
                 "filter": hit_filter,
                 "problems": page_request.problems,
-                "map": shaded_map(counts),
-                "total": sum(counts.values()),
-                "counts": counts,
-                "categories": _categories(db, hit_filter),
+                "map": shaded_map(by_department),
+                "total": sum(by_department.values()),
+                "counts": by_department,
+                "categories": counts.categories(hit_filter),
                 "latest": [hit_to_json(h) for h in latest],
                 "words": search_words(hit_filter.query),
                 "links": _listing_links(hit_filter),
@@ -193,7 +217,6 @@ def create_app(database: Database) -> FastAPI:
             total = count_hits(db, hit_filter)
             found = [hit_to_json(h) for h in search_hits(db, hit_filter)]
             health = crawl_health(db, hit_filter.department) if "department" in fixed else None
-            categories = _categories(db, hit_filter)
         params = filter_params(hit_filter)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page_url = {
@@ -215,7 +238,7 @@ def create_app(database: Database) -> FastAPI:
             "pages": pages,
             "page_url": page_url,
             "health": health,
-            "categories": categories,
+            "categories": counts.categories(hit_filter),
             "words": search_words(hit_filter.query),
             "links": _listing_links(hit_filter),
         }
