@@ -292,17 +292,8 @@ def crawl_health(session: Session, department: str | None = None) -> list[CrawlH
             name=administration.name,
             department=administration.department,
             enabled=administration.enabled,
-            # func.max drops the column type, so SQLite hands back a naive string-parsed value.
-            last_success=_as_utc(last_success),
+            last_success=last_success,
             last_run=run,
         )
         for administration, last_success, run in session.execute(statement)
     ]
-
-
-def _as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
