@@ -395,8 +395,17 @@ def serve(
     config: ConfigOption = None,
 ) -> None:
     """Serve the read-only web page, JSON API and Atom feeds."""
-    settings_from(config)
-    not_yet("serve", 6)
+    # Imported here: the web stack is heavy and no other command needs it.
+    import uvicorn
+
+    from attrap.web.app import create_app
+
+    settings = settings_from(config)
+    database = database_from(settings)
+    host = host or settings.web.host
+    port = port or settings.web.port
+    errors.print(f"attrap sur http://{host}:{port}/", highlight=False)
+    uvicorn.run(create_app(database), host=host, port=port, log_level="info")
 
 
 @app.command()

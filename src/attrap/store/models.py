@@ -59,6 +59,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+# Full-text search objects created by raw SQL in migration 0005 (FTS5 on SQLite, tsvector on
+# PostgreSQL): no model describes them, so schema comparisons must leave them out.
+SEARCH_INDEX_TABLE_PREFIX = "hits_fts"
+SEARCH_INDEX_NAMES = {"search_vector", "ix_hits_search_vector"}
+
+
+def described_by_models(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic ``include_object`` hook: False for the search objects that no model describes."""
+    if type_ == "table" and name and name.startswith(SEARCH_INDEX_TABLE_PREFIX):
+        return False
+    return name not in SEARCH_INDEX_NAMES
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -146,6 +161,8 @@ class Hit(Base):
     __table_args__ = (
         UniqueConstraint("act_id", "category"),
         Index(None, "category", "first_seen_at"),
+        # A département's newest hits: its documents' hits, sorted without reading their rows.
+        Index(None, "document_id", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

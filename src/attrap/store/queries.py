@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table
+from sqlalchemy.orm import Session, selectinload
 
 from attrap.store.models import Act, Administration, CrawlRun, Document, Hit, Notification
 
@@ -28,30 +30,91 @@ def _hit_date() -> Any:
     return func.coalesce(Act.signed_on, Document.published_on, func.date(Hit.first_seen_at))
 
 
-def _filtered(statement: Select[Any], hit_filter: HitFilter) -> Select[Any]:
-    statement = (
-        statement.join(Hit.act)
-        .join(Document, Hit.document_id == Document.id)
-        .join(Administration, Document.administration_code == Administration.code)
-    )
+def normalise_department(code: str) -> str:
+    """A département code as stored: "2a" → "2A", "1" → "01"."""
+    code = code.strip().upper()
+    return code.zfill(2) if code.isdigit() else code
+
+
+def search_words(query: str | None) -> list[str]:
+    """The words of a free-text query; punctuation and search-syntax characters are dropped."""
+    return re.findall(r"\w+", query or "")
+
+
+# Above this many full-text matches, SQLite finds a page of newest hits faster by walking the
+# first_seen_at index and probing the matches than by fetching and sorting every match.
+FTS_WALK_THRESHOLD = 2000
+
+
+def _fts_match(words: list[str]) -> ColumnElement[bool]:
+    # FTS5 folds case and accents; quoting keeps user input from being read as FTS5 syntax. A
+    # prefix query stands in for stemming, except on short words ("de", "la", "L"), whose
+    # prefixes would match half the vocabulary.
+    terms = [f'"{word}"*' if len(word) >= 3 else f'"{word}"' for word in words]
+    return literal_column("hits_fts").op("MATCH")(" ".join(terms))
+
+
+def _text_match(session: Session, words: list[str], *, newest_page: bool) -> ColumnElement[bool]:
+    """Every word in the act's title or the hit's snippet, through migration 0005's index."""
+    if _dialect(session) == "postgresql":
+        # French stemming (and accent folding) makes plurals and inflections match.
+        query = func.plainto_tsquery(literal_column("'attrap_french'"), " ".join(words))
+        return literal_column("hits.search_vector").op("@@")(query)
+    fts = table("hits_fts", column("rowid"))
+    matching = select(fts.c.rowid).where(_fts_match(words))
+    hit_id: Any = Hit.id
+    if newest_page:
+        found = session.scalar(select(func.count()).select_from(fts).where(_fts_match(words)))
+        if (found or 0) > FTS_WALK_THRESHOLD:
+            # Unary plus keeps SQLite from using the primary key for this term.
+            hit_id = literal_column("+hits.id")
+    return hit_id.in_(matching)
+
+
+def _filtered(
+    statement: Select[Any],
+    hit_filter: HitFilter,
+    session: Session,
+    *,
+    newest_page: bool = False,
+    with_administration: bool = False,
+) -> Select[Any]:
+    """``statement`` restricted by ``hit_filter``; joins only the tables a criterion needs, so
+    that the planner can answer from the hits' own indexes."""
+    dated = bool(hit_filter.since or hit_filter.until)
+    if with_administration or hit_filter.department or dated:
+        statement = statement.join(Document, Hit.document_id == Document.id)
+    if with_administration or hit_filter.department:
+        statement = statement.join(
+            Administration, Document.administration_code == Administration.code
+        )
+    if dated:
+        statement = statement.join(Act, Hit.act_id == Act.id)
     if hit_filter.department:
-        statement = statement.where(Administration.department == hit_filter.department)
+        department = normalise_department(hit_filter.department)
+        statement = statement.where(Administration.department == department)
     if hit_filter.category:
         statement = statement.where(Hit.category == hit_filter.category)
     if hit_filter.since:
         statement = statement.where(_hit_date() >= hit_filter.since)
     if hit_filter.until:
         statement = statement.where(_hit_date() <= hit_filter.until)
-    if hit_filter.query:
-        pattern = f"%{hit_filter.query}%"
-        statement = statement.where(or_(Act.title.ilike(pattern), Hit.snippet.ilike(pattern)))
+    if words := search_words(hit_filter.query):
+        statement = statement.where(_text_match(session, words, newest_page=newest_page))
     return statement
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def search_hits(session: Session, hit_filter: HitFilter) -> list[Hit]:
     statement = (
-        _filtered(select(Hit), hit_filter)
-        .options(joinedload(Hit.act).joinedload(Act.document).joinedload(Document.administration))
+        _filtered(select(Hit), hit_filter, session, newest_page=True)
+        # Loaded by separate queries for the page's hits only, not joined to every candidate.
+        .options(
+            selectinload(Hit.act).selectinload(Act.document).selectinload(Document.administration)
+        )
         .order_by(Hit.first_seen_at.desc(), Hit.id.desc())
         .limit(hit_filter.limit)
         .offset(hit_filter.offset)
@@ -60,7 +123,31 @@ def search_hits(session: Session, hit_filter: HitFilter) -> list[Hit]:
 
 
 def count_hits(session: Session, hit_filter: HitFilter) -> int:
-    return session.scalar(_filtered(select(func.count(Hit.id)), hit_filter)) or 0
+    return session.scalar(_filtered(select(func.count(Hit.id)), hit_filter, session)) or 0
+
+
+def _count_by(
+    session: Session, key: Any, hit_filter: HitFilter, *, with_administration: bool = False
+) -> dict[str, int]:
+    statement = _filtered(
+        select(key, func.count(Hit.id)),
+        hit_filter,
+        session,
+        with_administration=with_administration,
+    )
+    rows = session.execute(statement.where(key.is_not(None)).group_by(key))
+    return {name: count for name, count in rows}
+
+
+def count_by_department(session: Session, hit_filter: HitFilter) -> dict[str, int]:
+    """Hits per département under the filter's other criteria (the home page's map)."""
+    unfiltered = dataclasses.replace(hit_filter, department=None)
+    return _count_by(session, Administration.department, unfiltered, with_administration=True)
+
+
+def count_by_category(session: Session, hit_filter: HitFilter) -> dict[str, int]:
+    """Hits per category under the filter's other criteria."""
+    return _count_by(session, Hit.category, dataclasses.replace(hit_filter, category=None))
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -163,3 +250,50 @@ def status(session: Session) -> Status:
         )
     )
     return Status(documents, hits, notifications, last_runs)
+
+
+@dataclass(frozen=True)
+class CrawlHealth:
+    """How an administration's crawling goes: its last success and its latest run."""
+
+    code: str
+    name: str
+    department: str | None
+    enabled: bool
+    last_success: dt.datetime | None
+    last_run: CrawlRun | None
+
+
+def crawl_health(session: Session, department: str | None = None) -> list[CrawlHealth]:
+    """Every administration (or those of one département) with its crawl record."""
+    succeeded = (
+        select(CrawlRun.administration_code, func.max(CrawlRun.finished_at).label("finished_at"))
+        .where(CrawlRun.finished_at.is_not(None), CrawlRun.error.is_(None))
+        .group_by(CrawlRun.administration_code)
+        .subquery()
+    )
+    latest = (
+        select(CrawlRun.administration_code, func.max(CrawlRun.id).label("id"))
+        .group_by(CrawlRun.administration_code)
+        .subquery()
+    )
+    statement = (
+        select(Administration, succeeded.c.finished_at, CrawlRun)
+        .outerjoin(succeeded, succeeded.c.administration_code == Administration.code)
+        .outerjoin(latest, latest.c.administration_code == Administration.code)
+        .outerjoin(CrawlRun, CrawlRun.id == latest.c.id)
+        .order_by(Administration.code)
+    )
+    if department:
+        statement = statement.where(Administration.department == normalise_department(department))
+    return [
+        CrawlHealth(
+            code=administration.code,
+            name=administration.name,
+            department=administration.department,
+            enabled=administration.enabled,
+            last_success=last_success,
+            last_run=run,
+        )
+        for administration, last_success, run in session.execute(statement)
+    ]

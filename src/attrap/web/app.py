@@ -1,0 +1,276 @@
+"""The read-only web application: French pages, the JSON API and the Atom feeds.
+
+``create_app(database)`` builds it; ``attrap serve`` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from cachetools import TTLCache, cached
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from attrap.store.db import Database
+from attrap.store.models import Hit
+from attrap.store.queries import (
+    HitFilter,
+    count_by_category,
+    count_by_department,
+    count_hits,
+    crawl_health,
+    hit_to_json,
+    normalise_department,
+    search_hits,
+    search_words,
+)
+from attrap.web.api import MAX_LIMIT, router
+from attrap.web.feeds import filter_params
+from attrap.web.france_map import department_names, shaded_map
+from attrap.web.text import CATEGORY_LABELS, category_label, french_date, highlight
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 20
+LATEST_ON_HOME = 8
+# The home page's map covers the last year unless the visitor picks dates.
+DEFAULT_PERIOD = dt.timedelta(days=365)
+# Counts over a whole period scan every hit in it (about a second per million on SQLite); they
+# change only when a crawl stores hits, so pages share them for a few minutes.
+COUNTS_CACHE_SECONDS = 300
+# A crawl older than this is shown as late on the health page.
+STALE_AFTER = dt.timedelta(days=3)
+
+
+def _date_text(value: str | dt.date | None) -> str:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return french_date(value)
+
+
+def _safe_url(url: str) -> str:
+    # Document URLs come from crawled pages: only web links may become hrefs.
+    return url if url.startswith(("https://", "http://")) else "#"
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.autoescape = True  # every template, whatever its file name
+    templates.env.globals.update(
+        category_label=category_label,
+        department_names=department_names(),
+        highlight=highlight,
+        french_date=_date_text,
+        safe_url=_safe_url,
+    )
+    return templates
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A page's filters read leniently from the query string: a bad value is dropped and
+    reported to the visitor instead of failing the page."""
+
+    hit_filter: HitFilter
+    page: int
+    problems: list[str]
+
+
+def _parse_date(params: Mapping[str, str], key: str, problems: list[str]) -> dt.date | None:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"Date ignorée (format attendu AAAA-MM-JJ) : {raw}")
+        return None
+
+
+def read_page_request(params: Mapping[str, str], **fixed: str) -> PageRequest:
+    problems: list[str] = []
+    merged = {**params, **fixed}
+    department = merged.get("department", "").strip()
+    raw_page = params.get("page", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    hit_filter = HitFilter(
+        department=normalise_department(department) if department else None,
+        category=merged.get("category", "").strip() or None,
+        since=_parse_date(merged, "since", problems),
+        until=_parse_date(merged, "until", problems),
+        query=merged.get("query", "").strip() or None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return PageRequest(hit_filter, page, problems)
+
+
+def _url(path: str, params: Mapping[str, Any]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{path}?{query}" if query else path
+
+
+CountQuery = Callable[[Session, HitFilter], dict[str, int]]
+
+
+class CachedCounts:
+    """Hit counts per département or per category, kept for ``COUNTS_CACHE_SECONDS``."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.cache: TTLCache[Any, dict[str, int]] = TTLCache(256, COUNTS_CACHE_SECONDS)
+        self.count = cached(self.cache, lock=threading.Lock())(self._count)
+
+    def _count(self, query: CountQuery, hit_filter: HitFilter) -> dict[str, int]:
+        with self.database.session() as db:
+            return query(db, hit_filter)
+
+    def by_department(self, hit_filter: HitFilter) -> dict[str, int]:
+        return dict(self.count(count_by_department, replace(hit_filter, limit=0, offset=0)))
+
+    def categories(self, hit_filter: HitFilter) -> list[tuple[str, int]]:
+        """Known categories first, then any other a rules file introduced, with their counts."""
+        counts = self.count(count_by_category, replace(hit_filter, limit=0, offset=0))
+        names = list(CATEGORY_LABELS) + sorted(set(counts) - set(CATEGORY_LABELS))
+        return [(name, counts.get(name, 0)) for name in names]
+
+
+def _listing_links(hit_filter: HitFilter) -> dict[str, str]:
+    params = filter_params(hit_filter)
+    return {
+        "csv": _url("/api/hits", {**params, "format": "csv", "limit": MAX_LIMIT}),
+        "atom": _url("/feeds/hits.atom", params),
+        "json": _url("/api/hits", params),
+    }
+
+
+def create_app(database: Database) -> FastAPI:
+    app = FastAPI(
+        title="attrap",
+        summary="Arrêtés préfectoraux de surveillance (drones, VSA, …) repérés dans les RAA.",
+        version="1",
+        openapi_url="/api/openapi.json",
+        # The interactive documentation pages load scripts from a CDN: there is none here.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.database = database
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = _templates()
+    counts = CachedCounts(database)
+
+    def render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # The API answers in JSON; people get a page in French.
+        if request.url.path.startswith(("/api/", "/feeds/", "/healthz", "/static/")):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        # Our own errors carry a French message; Starlette's carry the English status phrase.
+        generic = exc.detail == HTTPStatus(exc.status_code).phrase
+        message = "Page introuvable" if exc.status_code == 404 else "Erreur"
+        response = render(request, "error.html", {"message": message if generic else exc.detail})
+        response.status_code = exc.status_code
+        return response
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        page_request = read_page_request(request.query_params)
+        hit_filter = page_request.hit_filter
+        if "since" not in request.query_params and "until" not in request.query_params:
+            hit_filter = replace(hit_filter, since=dt.date.today() - DEFAULT_PERIOD)
+        by_department = counts.by_department(hit_filter)
+        with database.session() as db:
+            latest = search_hits(db, replace(hit_filter, limit=LATEST_ON_HOME, offset=0))
+            context = {
+                "filter": hit_filter,
+                "problems": page_request.problems,
+                "map": shaded_map(by_department),
+                "total": sum(by_department.values()),
+                "counts": by_department,
+                "categories": counts.categories(hit_filter),
+                "latest": [hit_to_json(h) for h in latest],
+                "words": search_words(hit_filter.query),
+                "links": _listing_links(hit_filter),
+                "map_query": urlencode(filter_params(replace(hit_filter, department=None))),
+            }
+        return render(request, "home.html", context)
+
+    def listing(request: Request, heading: str, **fixed: str) -> HTMLResponse:
+        page_request = read_page_request(request.query_params, **fixed)
+        hit_filter = page_request.hit_filter
+        with database.session() as db:
+            total = count_hits(db, hit_filter)
+            found = [hit_to_json(h) for h in search_hits(db, hit_filter)]
+            health = crawl_health(db, hit_filter.department) if "department" in fixed else None
+        params = filter_params(hit_filter)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page_url = {
+            "previous": _url(request.url.path, {**params, "page": page_request.page - 1})
+            if page_request.page > 1
+            else None,
+            "next": _url(request.url.path, {**params, "page": page_request.page + 1})
+            if page_request.page < pages
+            else None,
+        }
+        context = {
+            "heading": heading,
+            "fixed": fixed,
+            "filter": hit_filter,
+            "problems": page_request.problems,
+            "hits": found,
+            "total": total,
+            "page": page_request.page,
+            "pages": pages,
+            "page_url": page_url,
+            "health": health,
+            "categories": counts.categories(hit_filter),
+            "words": search_words(hit_filter.query),
+            "links": _listing_links(hit_filter),
+        }
+        return render(request, "hits.html", context)
+
+    @app.get("/departements/{code}", response_class=HTMLResponse, include_in_schema=False)
+    def department_page(request: Request, code: str) -> HTMLResponse:
+        code = normalise_department(code)
+        name = department_names().get(code)
+        if name is None:
+            raise HTTPException(404, "Département inconnu")
+        return listing(request, f"{name} ({code})", department=code)
+
+    @app.get("/categories/{category}", response_class=HTMLResponse, include_in_schema=False)
+    def category_page(request: Request, category: str) -> HTMLResponse:
+        with database.session() as db:
+            known = db.scalar(select(Hit.id).where(Hit.category == category).limit(1))
+        if category not in CATEGORY_LABELS and known is None:
+            raise HTTPException(404, "Catégorie inconnue")
+        return listing(request, category_label(category), category=category)
+
+    @app.get("/recherche", response_class=HTMLResponse, include_in_schema=False)
+    def search_page(request: Request) -> HTMLResponse:
+        return listing(request, "Recherche")
+
+    @app.get("/sante", response_class=HTMLResponse, include_in_schema=False)
+    def health_page(request: Request) -> HTMLResponse:
+        with database.session() as db:
+            health = crawl_health(db)
+        now = dt.datetime.now(dt.UTC)
+        late = [h for h in health if not h.last_success or now - h.last_success > STALE_AFTER]
+        context = {"health": health, "late": len(late), "stale_after_days": STALE_AFTER.days}
+        return render(request, "sante.html", context)
+
+    return app
