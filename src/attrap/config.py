@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -64,8 +64,17 @@ class AdaptersSettings(_Section):
     overrides: dict[str, AdapterOverride] = Field(default_factory=dict)
 
 
+class ExtractSettings(_Section):
+    # Used when pdfium rejects a file; "none" fails such files instead.
+    fallback: Literal["pdfminer", "none"] = "pdfminer"
+    timeout_s: float = Field(default=120.0, gt=0)
+    # Address-space cap of each parsing and OCR child process: a hostile PDF fails alone.
+    max_memory_mb: int = Field(default=1024, ge=64)
+
+
 class OcrSettings(_Section):
     enabled: bool = True
+    tesseract: str = "tesseract"
     language: str = "fra"
     dpi: int = Field(default=300, ge=50, le=1200)
     workers: int = Field(default=0, ge=0)
@@ -132,6 +141,7 @@ class Settings(_Section):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     adapters: AdaptersSettings = Field(default_factory=AdaptersSettings)
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
