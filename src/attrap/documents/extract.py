@@ -20,8 +20,9 @@ from attrap.documents.isolation import limited_pool
 from attrap.documents.ocr import ocr_pages
 from attrap.documents.pages import Extraction, PageText
 
-# pdfium accepts a header anywhere in the first kilobyte, like Acrobat does.
-_HEADER_WINDOW = 1024
+# pdfium wants the "%PDF-" header in the first kilobyte, pdfminer.six anywhere: files with some
+# junk before it still reach the fallback; files without one in this window are not PDFs.
+_HEADER_WINDOW = 64 * 1024
 
 
 class ExtractionError(Exception):
@@ -84,7 +85,8 @@ def read_text_layer(path: Path, settings: Settings) -> TextLayer:
             ) from None
         except ProcessExpired as exc:
             raise ExtractionError(
-                f"the PDF parser crashed on this file (exit code {exc.exitcode})"
+                f"the PDF parser died on this file (exit code {exc.exitcode}); it may have "
+                f"run out of its {limits.max_memory_mb} MB"
             ) from None
         except ExtractionError:
             raise

@@ -134,7 +134,8 @@ def _ocr_page_in_child(
         image_path = Path(scratch, "page.pgm")
         image.save(image_path, format="PPM")
         del image
-        remaining = max(timeout_s - (time.monotonic() - started), 1.0)
+        # pytesseract reads a timeout of 0 as "none".
+        remaining = max(timeout_s - (time.monotonic() - started), 0.01)
         try:
             text: str = pytesseract.image_to_string(
                 str(image_path), lang=language, timeout=remaining
