@@ -14,7 +14,9 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
 
 from attrap.documents.pages import PageText
 
@@ -51,7 +53,10 @@ _SIGNATURE_DATE = re.compile(r"\bfait\s+(?:a\s+[^\n]{1,80}?,?\s*)?le\s+" + _DATE
 _TITLE_DATE = re.compile(r"\bdu\s+" + _DATE)
 
 # Line kinds, on folded lines.
-_AUTHORITY = re.compile(r"^(?:prefet|prefete|prefecture|republique francaise)\b")
+# « PRÉFET DES BOUCHES-DU-RHÔNE », « Préfecture de police », « PRÉFÈTE » alone (logo block).
+_AUTHORITY = re.compile(
+    r"^(?:republique francaise$|(?:prefet|prefete|prefecture)(?P<of>\s(?:de|des|du|d')\b.*)?$)"
+)
 _OPERATIVE = re.compile(
     r"^(?:arrete|arretent|arretons|decide|decident)\s*:?\s*(?:ce qui suit\s*:?)?$"
 )
@@ -70,6 +75,12 @@ _TOC_LINE = re.compile(
 _TOC_HEADING = re.compile(r"^(?:sommaire|table des matieres)\b")
 _COVER_WORDS = re.compile(r"\brecueil\b|\bactes administratifs\b|\braa\b")
 
+# Running headers and footers: lines repeated at the top or bottom of most pages.
+FURNITURE_EDGE_LINES = 3
+FURNITURE_MIN_PAGES = 3
+FURNITURE_SHARE = 0.6
+FURNITURE_SIMILARITY = 85  # OCR reads the same header a little differently on each page
+FURNITURE_SAMPLE_PAGES = 25  # pages whose edge lines are compared with every page's
 HEAD_LINES = 15  # lines at the top of an act where its header and title are looked for
 TITLE_LINES = 6
 COVER_MAX_CHARS = 400
@@ -96,6 +107,15 @@ class _Line:
     page: int  # index into the pages sequence
     text: str
     folded: str
+    furniture: bool = False  # a running header or footer: kept in the text, never a landmark
+
+
+def _is_authority(line: _Line) -> bool:
+    """A short heading naming the prefecture (not « … publié à la préfecture. »)."""
+    found = _AUTHORITY.match(line.folded)
+    if not found or len(line.folded) > 70 or _COVER_WORDS.search(line.folded):
+        return False
+    return bool(found.group("of")) or line.text.strip().isupper()
 
 
 def fold_line(text: str) -> str:
@@ -159,10 +179,10 @@ def _starts_with_listed_number(folded: str) -> bool:
 
 def _is_header_candidate(line: _Line) -> bool:
     folded = line.folded
-    if _OPERATIVE.match(folded):
+    if line.furniture or _OPERATIVE.match(folded):
         return False
     return bool(
-        _AUTHORITY.match(folded)
+        _is_authority(line)
         or _TITLE.match(folded)
         or (_STRUCTURED_NUMBER.search(folded) and not _BODY.match(folded))
     )
@@ -170,14 +190,17 @@ def _is_header_candidate(line: _Line) -> bool:
 
 def _head(lines: list[_Line], start: int) -> list[_Line]:
     """The header block from ``start``: its page's lines up to the first body line (« Vu » …)."""
-    block: list[_Line] = []
-    for line in lines[start : start + HEAD_LINES]:
-        if line.page != lines[start].page:
+    return lines[start : _head_end(lines, start)]
+
+
+def _head_end(lines: list[_Line], start: int) -> int:
+    end = start
+    while end < len(lines) and end - start < HEAD_LINES and lines[end].page == lines[start].page:
+        line = lines[end]
+        if end > start and (_BODY.match(line.folded) or _OPERATIVE.match(line.folded)):
             break
-        if block and (_BODY.match(line.folded) or _OPERATIVE.match(line.folded)):
-            break
-        block.append(line)
-    return block
+        end += 1
+    return end
 
 
 def _block_number(block: list[_Line]) -> str | None:
@@ -207,24 +230,31 @@ def _find_starts(lines: list[_Line], content_pages: set[int]) -> list[_Start]:
     starts: list[_Start] = []
     signed = False
     previous_text = ""
+    first_line_of_page: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        first_line_of_page.setdefault(line.page, index)
+    pages_seen: set[int] = set()
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.page not in content_pages:
+        if line.page not in content_pages or line.furniture or not line.folded:
             index += 1
             continue
-        page_top = index == 0 or lines[index - 1].page != line.page
+        page_top = line.page not in pages_seen
+        pages_seen.add(line.page)
         start = _start_at(lines, index, page_top, signed, previous_text, starts)
         if start is not None:
+            index = _head_end(lines, index)
+            if page_top:
+                # The whole page belongs to the new act, running header included.
+                start.line = first_line_of_page[line.page]
             starts.append(start)
             signed = False
-            block_end = start.line + len(_head(lines, start.line))
-            previous_text = lines[block_end - 1].text
-            index = block_end
+            previous_text = lines[index - 1].text
             continue
         if _SIGNATURE.search(line.folded):
             signed = True
-        previous_text = line.text or previous_text
+        previous_text = line.text
         index += 1
     return starts
 
@@ -248,7 +278,7 @@ def _start_at(
         candidates = [line for line in block if _is_header_candidate(line)]
         if not candidates:
             return None
-        strong = any(_AUTHORITY.match(c.folded) or structured_number(c.text) for c in candidates)
+        strong = any(_is_authority(c) or structured_number(c.text) for c in candidates)
         # A page opening on « Arrêté … » in the middle of a sentence is a wrapped citation.
         if not strong and starts and not signed and not _ends_sentence(previous_text):
             return None
@@ -271,41 +301,57 @@ def _listed_number(lines: list[_Line], start: int) -> str | None:
 
 
 def _title(block: list[_Line], number: str | None) -> str:
-    parts: list[str] = []
+    """The act's title: its « Arrêté … » line and the lines continuing it, without the number."""
+    lines = _title_lines(block, number)
+    text = "\n".join(line.text.strip() for line in lines)
+    # A word hyphenated over two lines is re-joined; a compound keeps its hyphen.
+    text = re.sub(r"(?<=[^\W\d_])-\n(?=[^\W\d_A-ZÀ-Ý])", "", text)
+    text = re.sub(r"-\n", "-", text)
+    return " ".join(_without_number(text, number).split())
+
+
+def _title_lines(block: list[_Line], number: str | None) -> list[_Line]:
     for position, line in enumerate(block):
-        if _TITLE.match(line.folded):
-            parts.append(line.text.strip())
-            for following in block[position + 1 : position + TITLE_LINES]:
-                if not following.text.strip() or _AUTHORITY.match(following.folded):
-                    break
-                if following.text.strip().isupper() and len(following.text.strip()) < 60:
-                    break  # « LE PRÉFET DU MORBIHAN », « CHEVALIER … »
-                parts.append(following.text.strip())
-            break
-    if not parts:
-        for line in block:
-            listed = _STRUCTURED_NUMBER.match(line.folded)
-            if listed and _starts_with_listed_number(line.folded):
-                remainder = line.text.strip()[listed.end() :]
-                parts.append(remainder.strip(" -–—"))
+        if not _TITLE.match(line.folded):
+            continue
+        lines = [line]
+        for following in block[position + 1 : position + 1 + TITLE_LINES]:
+            stripped = following.text.strip()
+            if following.furniture:
+                continue
+            if not stripped:
+                # « ARRÊTÉ PRÉFECTORAL N° … », blank line, then its subject « portant … ».
+                subject = _without_number(" ".join(x.folded for x in lines), number)
+                if _TITLE.fullmatch(subject.strip()):
+                    continue
                 break
-    if not parts:
-        texts = [
-            line.text.strip()
-            for line in block
-            if len(line.text.strip()) >= 20 and not _AUTHORITY.match(line.folded)
-        ]
-        parts = texts[:1]
-    title = re.sub(r"(?<=[^\W\d_])-\s+(?=[^\W\d_])", "", " ".join(parts))
-    if number:
-        title = re.sub(
-            r"\s*(?:\bn\s?[°º*o]\.?\s*)?" + re.escape(number).replace(r"\-", r"\s?[-–]\s?"),
-            "",
-            title,
-            count=1,
-            flags=re.IGNORECASE,
-        )
-    return " ".join(title.split())
+            if _is_authority(following) or (stripped.isupper() and len(stripped) < 60):
+                break  # « LE PRÉFET DU MORBIHAN », « CHEVALIER DE LA LÉGION D'HONNEUR »
+            lines.append(following)
+        return lines
+    for line in block:
+        if _starts_with_listed_number(line.folded):
+            listed = _STRUCTURED_NUMBER.match(line.text.strip())
+            if listed:
+                return [replace(line, text=line.text.strip()[listed.end() :].strip(" -–—"))]
+    substantial = [
+        line
+        for line in block
+        if len(line.text.strip()) >= 20 and not line.furniture and not _is_authority(line)
+    ]
+    return substantial[:1]
+
+
+def _without_number(title: str, number: str | None) -> str:
+    if not number:
+        return title
+    return re.sub(
+        r"\s*(?:\bn\s?[°º*o]\.?\s*)?" + re.escape(number).replace(r"\-", _DASH),
+        "",
+        title,
+        count=1,
+        flags=re.IGNORECASE,
+    )
 
 
 def _act_date(text: str, title: str, number: str | None) -> dt.date | None:
@@ -343,6 +389,32 @@ def _build(pages: Sequence[PageText], act_lines: list[_Line], number: str | None
     )
 
 
+def _mark_furniture(page_lines: list[list[_Line]]) -> list[list[_Line]]:
+    """Flag running headers and footers: edge lines found (digits aside) on most pages."""
+    edges: dict[tuple[int, int], str] = {}
+    for p, own in enumerate(page_lines):
+        real = [i for i, line in enumerate(own) if line.folded]
+        for i in real[:FURNITURE_EDGE_LINES] + real[-FURNITURE_EDGE_LINES:]:
+            edges[(p, i)] = re.sub(r"\d+", "#", own[i].folded)
+    step = max(1, len(page_lines) // FURNITURE_SAMPLE_PAGES)
+    sample = list(dict.fromkeys(key for (p, _), key in edges.items() if p % step == 0))
+    pages_with: dict[int, set[int]] = {}
+    matched: dict[tuple[int, int], int] = {}
+    for (p, i), key in edges.items():
+        best = process.extractOne(key, sample, scorer=fuzz.ratio, score_cutoff=FURNITURE_SIMILARITY)
+        if best is not None:
+            pages_with.setdefault(best[2], set()).add(p)
+            matched[(p, i)] = best[2]
+    needed = max(FURNITURE_MIN_PAGES, FURNITURE_SHARE * len(page_lines))
+    return [
+        [
+            replace(line, furniture=len(pages_with.get(matched.get((p, i), -1), ())) >= needed)
+            for i, line in enumerate(own)
+        ]
+        for p, own in enumerate(page_lines)
+    ]
+
+
 def _is_front_matter(lines: list[_Line]) -> bool:
     """A cover page: short or naming the bulletin, and no act on it (no title, no « Vu »)."""
     if any(_TITLE.match(line.folded) or _BODY.match(line.folded) for line in lines):
@@ -360,8 +432,9 @@ def segment(pages: Sequence[PageText]) -> list[ActSegment]:
         [_Line(p, text, fold_line(text)) for text in page.text.splitlines()] or [_Line(p, "", "")]
         for p, page in enumerate(pages)
     ]
+    page_lines = _mark_furniture(page_lines)
     lines = [line for own in page_lines for line in own]
-    non_empty = [[line for line in own if line.folded] for own in page_lines]
+    non_empty = [[line for line in own if line.folded and not line.furniture] for own in page_lines]
     excluded = {p for p, own in enumerate(non_empty) if _is_toc_page(own)}
     for p, own in enumerate(non_empty):
         if p not in excluded and not _is_front_matter(own):
