@@ -4,17 +4,22 @@ SQLite and PostgreSQL, with real PDFs built by bench.bulletins."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
-from attrap.config import MatchingSettings, Settings, StorageSettings
+from attrap.cli import app
+from attrap.config import MatchingSettings, Settings, StorageSettings, load_settings
 from attrap.pipeline import process_document, reprocess
-from attrap.store.db import Database
+from attrap.store.db import Database, open_database
 from attrap.store.models import Act, Administration, Document, Hit, Page
 from bench.bulletins import Bulletin, build_bulletin, load_corpus
+
+runner = CliRunner()
 
 RULES_V2 = """
 version = "test-2"
@@ -197,3 +202,18 @@ def test_reprocess_keeps_hits_that_still_match(
     again = reprocess(database, changed, None)
     assert (again.documents, again.kept_hits, again.removed_hits) == (2, 3, 1)
     assert len(again.new_hit_ids) == 1
+
+
+def test_reprocess_command(bulletin: Bulletin, config_file: Path):
+    settings = load_settings(config_file)
+    database = open_database(settings.database.url)
+    process_document(database, settings, add_document(database, settings, bulletin.path))
+    database.engine.dispose()
+
+    neither = runner.invoke(app, ["reprocess", "-c", str(config_file)])
+    assert neither.exit_code == 2
+    result = runner.invoke(app, ["reprocess", "--all", "-c", str(config_file)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if re.search(r"\d", line)]
+    # Documents, failures, acts, hits kept, new, removed.
+    assert [int(n) for n in re.findall(r"\d+", rows[-1])] == [1, 0, 3, 2, 0, 0]

@@ -16,6 +16,10 @@ from rich.table import Table
 
 from attrap.adapters.registry import AdapterError, load_adapters, sync_administrations
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.matching.rules import RulesError
+from attrap.pipeline import reprocess as reprocess_documents
+from attrap.scan import ScanError, ScanResult, scan_to_json
+from attrap.scan import scan as scan_bulletin
 from attrap.store.db import Database, open_database
 from attrap.store.queries import (
     HIT_CSV_FIELDS,
@@ -112,8 +116,41 @@ def scan(
     config: ConfigOption = None,
 ) -> None:
     """Find the acts and hits of one bulletin, without a database."""
-    settings_from(config)
-    not_yet("scan", 4)
+    settings = settings_from(config)
+    try:
+        result = scan_bulletin(source, settings)
+    except ScanError as exc:
+        fail(str(exc), code=1)
+    if format is ListFormat.json:
+        print(json.dumps(scan_to_json(result), ensure_ascii=False, indent=2))
+    else:
+        print_scan_table(result)
+
+
+def print_scan_table(result: ScanResult) -> None:
+    table = Table("Pages", "Numéro", "Signé le", "Acte", "Détections", title="Actes du bulletin")
+    for scanned in result.acts:
+        act = scanned.act
+        pages = str(act.page_start)
+        if act.page_end != act.page_start:
+            pages += f"–{act.page_end}"
+        found = "\n".join(f"{h.category} ({h.score:.2f}, p. {h.page})" for h in scanned.hits)
+        table.add_row(
+            pages,
+            act.number or "—",
+            act.signed_on.strftime("%d/%m/%Y") if act.signed_on else "—",
+            act.title or "—",
+            found or "—",
+        )
+    console.print(table)
+    hits = sum(len(scanned.hits) for scanned in result.acts)
+    console.print(
+        f"{result.pages} pages (dont {result.ocr_pages} lues par OCR), "
+        f"{len(result.acts)} actes, {hits} détections.",
+        highlight=False,
+    )
+    for warning in result.warnings:
+        errors.print(f"[yellow]attention:[/] {warning}", highlight=False)
 
 
 @app.command()
@@ -180,8 +217,23 @@ def reprocess(
     config: ConfigOption = None,
 ) -> None:
     """Re-segment and re-match stored text after a rules change (no network)."""
-    settings_from(config)
-    not_yet("reprocess", 4)
+    if bool(codes) == all_:
+        fail("give administration codes or --all (not both).")
+    settings = settings_from(config)
+    try:
+        summary = reprocess_documents(database_from(settings), settings, None if all_ else codes)
+    except RulesError as exc:
+        fail(str(exc))
+    table = Table("Documents", "Échecs", "Actes", "Détections gardées", "Nouvelles", "Retirées")
+    table.add_row(
+        str(summary.documents),
+        str(summary.failed),
+        str(summary.acts),
+        str(summary.kept_hits),
+        str(len(summary.new_hit_ids)),
+        str(summary.removed_hits),
+    )
+    console.print(table)
 
 
 @adapters_app.command("list")
