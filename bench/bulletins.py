@@ -341,6 +341,10 @@ def _render_born_digital(
     return placed, pdf.page_no()
 
 
+def _sommaire_pages_guess(act_count: int) -> int:
+    return max(1, round(act_count / 13))
+
+
 def _layouts(acts: Sequence[CorpusAct], department: str, signed_on: dt.date) -> list[_ActLayout]:
     layouts = []
     for sequence, act in enumerate(acts, start=1):
@@ -371,16 +375,20 @@ def build_bulletin(
     department = department or acts[0].department
     layouts = _layouts(acts, department, published_on - dt.timedelta(days=1))
     out.parent.mkdir(parents=True, exist_ok=True)
-    # The sommaire's length is only known once acts are placed: grow it until it fits.
-    for sommaire_page_count in itertools.count(max(1, len(acts) // 14)):
+    # The sommaire is written last, once acts are placed, into pages reserved for it: when the
+    # guess is wrong, fpdf2 says where it ended and the bulletin is laid out again.
+    sommaire_page_count = _sommaire_pages_guess(len(acts))
+    while True:
         try:
             placed, page_count = _render_born_digital(
                 out, layouts, department, number, published_on, sommaire_page_count
             )
             break
         except FPDFException as exc:
-            if "more pages than expected" not in str(exc):
+            ended = re.search(r"ToC ended on page (\d+)", str(exc))
+            if not ended:
                 raise
+            sommaire_page_count = int(ended.group(1)) - 1  # it starts on page 2
     bulletin = Bulletin(
         path=out,
         number=number,
@@ -445,7 +453,7 @@ def build_large_bulletin(
     scanned_every: int = 0,
     scan_dpi: int = 200,
 ) -> Bulletin:
-    """A bulletin of at least ``pages`` pages, repeating the corpus acts.
+    """A bulletin of about ``pages`` pages (within a page or two), repeating the corpus acts.
 
     ``scanned_every``: scan every Nth page (0 = none), for a mixed bulletin.
     """
@@ -455,12 +463,12 @@ def build_large_bulletin(
         sample = build_bulletin(acts, Path(scratch, "sample.pdf"))
     act_pages = [a.page_end - a.page_start + 1 for a in sample.acts]
     chosen: list[CorpusAct] = []
-    total = 1 + (pages // 60)  # cover and an estimate of the sommaire
+    body = 0
     for act, length in itertools.cycle(zip(acts, act_pages, strict=True)):
-        if total >= pages:
+        if 1 + _sommaire_pages_guess(len(chosen)) + body >= pages:
             break
         chosen.append(act)
-        total += length
+        body += length
     bulletin = build_bulletin(chosen, out)
     if scanned_every:
         scanned = range(scanned_every, bulletin.page_count + 1, scanned_every)
@@ -479,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for the PDFs")
     parser.add_argument("--corpus", type=Path, default=None, help="folder of labelled acts")
-    parser.add_argument("--large", action="store_true", help="also a 600-page bulletin")
+    parser.add_argument("--large", action="store_true", help="also a ~600-page bulletin")
     arguments = parser.parse_args(argv)
     acts = load_corpus(arguments.corpus)
     out: Path = arguments.out
