@@ -168,3 +168,14 @@ def test_date_falls_back_on_the_title_then_the_number():
     numbered = "Arrêté n° 13-2024-06-27-00145 portant autorisation\nVu le code ;"
     assert [a.signed_on for a in segment(pages(titled))] == [dt.date(2025, 3, 14)]
     assert [a.signed_on for a in segment(pages(numbered))] == [dt.date(2024, 6, 27)]
+
+
+def test_a_sommaire_continued_on_pages_without_a_heading():
+    continued = "\n".join(
+        f"13-2024-07-10-{n:05d}\nArrêté portant autorisation de vidéoprotection (1 page) Page {n}"
+        for n in range(20, 26)
+    )
+    acts = segment(pages(COVER, SOMMAIRE, continued, DRONE_PAGE_1, DRONE_PAGE_2))
+    assert [(a.number, a.page_start, a.page_end) for a in acts] == [
+        ("13-2024-07-10-00003", 4, 5)
+    ]

@@ -69,8 +69,9 @@ _BODY = re.compile(
     r"sur (?:la )?proposition|apres avis|fait (?:a|le)\b)"
 )
 _SIGNATURE = re.compile(r"^fait\s+(?:a|le)\b|\bfait\s+a\s+\S.*\ble\s+(?:\d|1er|ler)")
+# A sommaire entry ends with the act's page: « ……… 12 », « ……… Page 12 », « (2 pages) Page 12 ».
 _TOC_LINE = re.compile(
-    r"(?:\.{4,}|…{2,}|(?:\.\s){3,}|_{4,})\s*(?:page\s*)?\d+\s*$|\bpage\s*\d+\s*$"
+    r"(?:(?:\.{4,}|…{2,}|(?:\.\s){3,}|_{4,})\s*(?:page\s*)?|\bpage\s*)(?P<page>\d+)\s*$"
 )
 _TOC_HEADING = re.compile(r"^(?:sommaire|table des matieres)\b")
 _COVER_WORDS = re.compile(r"\brecueil\b|\bactes administratifs\b|\braa\b")
@@ -161,14 +162,14 @@ def fold_line_keep_newlines(text: str) -> str:
 
 
 def _is_toc_page(lines: list[_Line]) -> bool:
-    entries = sum(
-        1
-        for line in lines
-        if _TOC_LINE.search(line.folded) or _starts_with_listed_number(line.folded)
-    )
+    """A sommaire page: entries pointing at increasing pages, or a page listing acts by number."""
+    references = [int(m.group("page")) for x in lines if (m := _TOC_LINE.search(x.folded))]
+    listed = sum(1 for line in lines if _starts_with_listed_number(line.folded))
     if any(_TOC_HEADING.match(line.folded) for line in lines[:HEAD_LINES]):
-        return entries >= 1
-    return entries >= 3 and entries * 3 >= len(lines)
+        return bool(references) or listed > 0
+    if len(references) >= 3 and references == sorted(references):
+        return True
+    return listed >= 3 and listed * 3 >= len(lines)
 
 
 def _starts_with_listed_number(folded: str) -> bool:
