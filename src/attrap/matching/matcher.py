@@ -69,7 +69,6 @@ class _Occurrence:
 
 @dataclass(frozen=True)
 class _Fired:
-    signal: Signal
     term: str
     weight: float
     occurrence: _Occurrence
@@ -145,10 +144,10 @@ class Matcher:
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        self._terms: dict[int, list[_Term]] = {}
-        for category in rules.categories:
-            for signal in category.signals:
-                self._terms[id(signal)] = self._compile(signal)
+        self._compiled = [
+            (category, [(signal, self._compile(signal)) for signal in category.signals])
+            for category in rules.categories
+        ]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Matcher:
@@ -175,14 +174,16 @@ class Matcher:
     def match(self, act: ActSegment) -> list[HitCandidate]:
         text = _ActText(act)
         hits = []
-        for category in self.rules.categories:
-            hit = self._match_category(category, text)
+        for category, signals in self._compiled:
+            hit = self._match_category(category, signals, text)
             if hit is not None:
                 hits.append(hit)
         return hits
 
-    def _match_category(self, category: Category, text: _ActText) -> HitCandidate | None:
-        fired = [f for s in category.signals if (f := self._fire(s, text)) is not None]
+    def _match_category(
+        self, category: Category, signals: list[tuple[Signal, list[_Term]]], text: _ActText
+    ) -> HitCandidate | None:
+        fired = [f for s, terms in signals if (f := self._fire(s, terms, text)) is not None]
         score = min(1.0, max(0.0, sum(f.weight for f in fired)))
         if score < category.min_score:
             return None
@@ -200,17 +201,17 @@ class Matcher:
             page=text.page_of(strongest.start),
         )
 
-    def _fire(self, signal: Signal, text: _ActText) -> _Fired | None:
+    def _fire(self, signal: Signal, terms: list[_Term], text: _ActText) -> _Fired | None:
         """The signal's best occurrence (uncited beats cited, exact beats fuzzy), or None."""
         best: _Fired | None = None
-        for term in self._terms[id(signal)]:
+        for term in terms:
             for occurrence, matched in self._occurrences(term, text):
                 factor = 1.0
                 if occurrence.cited and signal.citations == "discount":
                     factor = self.rules.citation_factor
                 weight = signal.weight * factor * occurrence.similarity
                 if best is None or abs(weight) > abs(best.weight):
-                    best = _Fired(signal, term.label or matched, weight, occurrence)
+                    best = _Fired(term.label or matched, weight, occurrence)
         return best
 
     def _occurrences(self, term: _Term, text: _ActText) -> list[tuple[_Occurrence, str]]:
