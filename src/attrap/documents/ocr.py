@@ -53,7 +53,6 @@ def ocr_pages(path: Path, numbers: Sequence[int], settings: Settings) -> OcrOutc
 
     workers = min(ocr.workers or os.cpu_count() or 1, len(numbers))
     outcome = OcrOutcome()
-    failures: dict[int, str] = {}
     with limited_pool(workers, settings.extract.max_memory_mb, _SINGLE_THREADED) as pool:
         futures = {
             number: pool.schedule(
@@ -73,17 +72,16 @@ def ocr_pages(path: Path, numbers: Sequence[int], settings: Settings) -> OcrOutc
         for number, future in futures.items():
             try:
                 outcome.texts[number] = future.result()
+                continue
             except TimeoutError:  # the pool's kill, or tesseract stopped by pytesseract
-                failures[number] = f"took longer than {ocr.page_timeout_s:g} s"
+                reason = f"took longer than {ocr.page_timeout_s:g} s"
             except MemoryError:
-                failures[number] = f"needed more than {settings.extract.max_memory_mb} MB"
+                reason = f"needed more than {settings.extract.max_memory_mb} MB"
             except ProcessExpired as exc:
-                failures[number] = f"the OCR process crashed (exit code {exc.exitcode})"
+                reason = f"the OCR process died (exit code {exc.exitcode})"
             except Exception as exc:  # pdfium and tesseract fail in many ways on one bad page
-                failures[number] = f"{type(exc).__name__}: {exc}".strip()
-    outcome.warnings.extend(
-        f"page {number}: OCR failed: {reason}" for number, reason in failures.items()
-    )
+                reason = f"{type(exc).__name__}: {exc}".strip()
+            outcome.warnings.append(f"page {number}: OCR failed: {reason}")
     return outcome
 
 
