@@ -176,6 +176,4 @@ def test_a_sommaire_continued_on_pages_without_a_heading():
         for n in range(20, 26)
     )
     acts = segment(pages(COVER, SOMMAIRE, continued, DRONE_PAGE_1, DRONE_PAGE_2))
-    assert [(a.number, a.page_start, a.page_end) for a in acts] == [
-        ("13-2024-07-10-00003", 4, 5)
-    ]
+    assert [(a.number, a.page_start, a.page_end) for a in acts] == [("13-2024-07-10-00003", 4, 5)]
