@@ -81,7 +81,7 @@ def test_run_crawls_reports_and_a_second_run_downloads_nothing(
         runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
     database.engine.dispose()
     assert len(documents) == 8
-    assert {d.status for d in documents} == {"fetched"}
+    assert {d.status for d in documents} == {"matched"}
     assert [(r.administration_code, r.found, r.new, r.failed) for r in runs] == [
         ("37", 8, 8, 0),
         ("13", 0, 0, 0),

@@ -28,11 +28,23 @@ from attrap.adapters.registry import (
     sync_administrations,
 )
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.matching.rules import RulesError
 from attrap.notify.channel import ChannelConfigError, DeliveryError
-from attrap.notify.outbox import dispatch, failed_notifications, send_test
+from attrap.notify.outbox import (
+    DispatchReport,
+    channel_settings,
+    dispatch,
+    failed_notifications,
+    send_test,
+)
 from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
+from attrap.pipeline import reprocess as reprocess_documents
+from attrap.scan import ScanError, ScanResult, scan_to_json
+from attrap.scan import scan as scan_bulletin
 from attrap.scheduling.daemon import run_daemon
+from attrap.service import document_processor, outbox_hook, process_unprocessed
 from attrap.store.db import Database, open_database
+from attrap.store.models import utcnow
 from attrap.store.queries import (
     HIT_CSV_FIELDS,
     HitFilter,
@@ -124,6 +136,22 @@ def run(
         specs = select_adapters(load_adapters(settings), codes or [])
     except AdapterError as exc:
         fail(str(exc))
+    started = utcnow()
+    process = document_processor(database, settings, notify=not no_notify)
+
+    async def one_pass(bars: CrawlBars) -> list[CrawlOutcome]:
+        outcomes = await run_crawl(
+            settings,
+            database,
+            specs,
+            get_engine=get_engine,
+            not_before=since.date() if since else None,
+            process=process,
+            progress=bars.update,
+        )
+        await process_unprocessed(database, process, [s.code for s in specs])
+        return outcomes
+
     with Progress(
         TextColumn("{task.description:>6}"),
         BarColumn(),
@@ -131,18 +159,14 @@ def run(
         TextColumn("{task.fields[found]} trouvés · {task.fields[failed]} échecs"),
         console=console,
     ) as progress:
-        bars = CrawlBars(progress)
-        outcomes = asyncio.run(
-            run_crawl(
-                settings,
-                database,
-                specs,
-                get_engine=get_engine,
-                not_before=since.date() if since else None,
-                progress=bars.update,
-            )
-        )
+        outcomes = asyncio.run(one_pass(CrawlBars(progress)))
     print_crawl_summary(outcomes)
+    with database.session() as session:
+        found = [hit_to_json(h) for h in search_hits(session, HitFilter(found_since=started))]
+    console.print(f"Nouvelles détections: {len(found)}")
+    print_hits_table(found)
+    if not no_notify and channel_settings(settings):
+        print_dispatch_report(dispatch(database, settings))
 
 
 class CrawlBars:
@@ -200,8 +224,41 @@ def scan(
     config: ConfigOption = None,
 ) -> None:
     """Find the acts and hits of one bulletin, without a database."""
-    settings_from(config)
-    not_yet("scan", 4)
+    settings = settings_from(config)
+    try:
+        result = scan_bulletin(source, settings)
+    except ScanError as exc:
+        fail(str(exc), code=1)
+    if format is ListFormat.json:
+        print(json.dumps(scan_to_json(result), ensure_ascii=False, indent=2))
+    else:
+        print_scan_table(result)
+
+
+def print_scan_table(result: ScanResult) -> None:
+    table = Table("Pages", "Numéro", "Signé le", "Acte", "Détections", title="Actes du bulletin")
+    for scanned in result.acts:
+        act = scanned.act
+        pages = str(act.page_start)
+        if act.page_end != act.page_start:
+            pages += f"–{act.page_end}"
+        found = "\n".join(f"{h.category} ({h.score:.2f}, p. {h.page})" for h in scanned.hits)
+        table.add_row(
+            pages,
+            act.number or "—",
+            act.signed_on.strftime("%d/%m/%Y") if act.signed_on else "—",
+            act.title or "—",
+            found or "—",
+        )
+    console.print(table)
+    hits = sum(len(scanned.hits) for scanned in result.acts)
+    console.print(
+        f"{result.pages} pages (dont {result.ocr_pages} lues par OCR), "
+        f"{len(result.acts)} actes, {hits} détections.",
+        highlight=False,
+    )
+    for warning in result.warnings:
+        errors.print(f"[yellow]attention:[/] {warning}", highlight=False)
 
 
 @app.command()
@@ -265,11 +322,34 @@ def print_hits_table(found: list[dict[str, Any]]) -> None:
 def reprocess(
     codes: Annotated[list[str] | None, typer.Argument(help="Administration codes.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every stored document.")] = False,
+    no_notify: Annotated[
+        bool, typer.Option("--no-notify", help="Store new hits without notifying them.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Re-segment and re-match stored text after a rules change (no network)."""
-    settings_from(config)
-    not_yet("reprocess", 4)
+    if bool(codes) == all_:
+        fail("give administration codes or --all (not both).")
+    settings = settings_from(config)
+    try:
+        summary = reprocess_documents(
+            database_from(settings),
+            settings,
+            None if all_ else codes,
+            on_new_hits=outbox_hook(settings, notify=not no_notify),
+        )
+    except RulesError as exc:
+        fail(str(exc))
+    table = Table("Documents", "Échecs", "Actes", "Détections gardées", "Nouvelles", "Retirées")
+    table.add_row(
+        str(summary.documents),
+        str(summary.failed),
+        str(summary.acts),
+        str(summary.kept_hits),
+        str(len(summary.new_hit_ids)),
+        str(summary.removed_hits),
+    )
+    console.print(table)
 
 
 @adapters_app.command("list")
@@ -370,7 +450,10 @@ def notify_test(
 def notify_dispatch(config: ConfigOption = None) -> None:
     """Deliver the notifications that are due."""
     settings = settings_from(config)
-    report = dispatch(database_from(settings), settings)
+    print_dispatch_report(dispatch(database_from(settings), settings))
+
+
+def print_dispatch_report(report: DispatchReport) -> None:
     if not report.channels:
         console.print("Aucun canal de notification configuré.")
         return
@@ -417,7 +500,20 @@ def daemon(config: ConfigOption = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(run_daemon(settings, database, specs, get_engine=get_engine))
+
+    async def deliver() -> None:
+        await asyncio.to_thread(dispatch, database, settings)
+
+    asyncio.run(
+        run_daemon(
+            settings,
+            database,
+            specs,
+            get_engine=get_engine,
+            process=document_processor(database, settings),
+            deliver=deliver if channel_settings(settings) else None,
+        )
+    )
 
 
 @app.command()

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import random
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -26,6 +26,8 @@ from attrap.store.db import Database
 
 log = logging.getLogger(__name__)
 
+DELIVERY_INTERVAL_S = 60
+
 
 class Daemon:
     def __init__(
@@ -36,12 +38,14 @@ class Daemon:
         *,
         get_engine: EngineLookup,
         process: DocumentProcessor | None = None,
+        deliver: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.specs = list(specs)
         self.get_engine = get_engine
         self.process = process
+        self.deliver = deliver
         self._running: set[asyncio.Task[object]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -63,6 +67,17 @@ class Daemon:
                     # queue at the HTTP client's gates at once.
                     next_run_time=now + dt.timedelta(seconds=random.uniform(0, schedule.jitter_s)),
                     misfire_grace_time=None,
+                )
+            if self.deliver is not None:
+                # The outbox is polled rather than fed: what a crash left pending goes out too.
+                scheduler.add_job(
+                    self.deliver,
+                    IntervalTrigger(seconds=DELIVERY_INTERVAL_S),
+                    id="notify",
+                    name="deliver notifications",
+                    coalesce=True,
+                    max_instances=1,
+                    next_run_time=now,
                 )
             scheduler.start()
             log.info("daemon started: %d administrations", len(self.specs))
@@ -109,6 +124,7 @@ async def run_daemon(
     *,
     get_engine: EngineLookup,
     process: DocumentProcessor | None = None,
+    deliver: Callable[[], Awaitable[object]] | None = None,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT."""
     stop = asyncio.Event()
@@ -117,7 +133,9 @@ async def run_daemon(
     for stop_signal in stop_signals:
         loop.add_signal_handler(stop_signal, stop.set)
     try:
-        daemon = Daemon(settings, database, specs, get_engine=get_engine, process=process)
+        daemon = Daemon(
+            settings, database, specs, get_engine=get_engine, process=process, deliver=deliver
+        )
         await daemon.run(stop)
     finally:
         for stop_signal in stop_signals:

@@ -14,13 +14,15 @@ from sqlalchemy.orm import Session, selectinload
 from attrap.store.models import Act, Administration, CrawlRun, Document, Hit, Notification
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HitFilter:
     department: str | None = None
     category: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     query: str | None = None
+    # Hits stored at or after this moment (what one run found).
+    found_since: dt.datetime | None = None
     limit: int = 100
     offset: int = 0
 
@@ -95,6 +97,8 @@ def _filtered(
         statement = statement.where(Administration.department == department)
     if hit_filter.category:
         statement = statement.where(Hit.category == hit_filter.category)
+    if hit_filter.found_since:
+        statement = statement.where(Hit.first_seen_at >= hit_filter.found_since)
     if hit_filter.since:
         statement = statement.where(_hit_date() >= hit_filter.since)
     if hit_filter.until:

@@ -54,7 +54,15 @@ def hit_filter(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HitFilter:
-    return HitFilter(department, category, since, until, query, limit, offset)
+    return HitFilter(
+        department=department,
+        category=category,
+        since=since,
+        until=until,
+        query=query,
+        limit=limit,
+        offset=offset,
+    )
 
 
 FilterDep = Annotated[HitFilter, Depends(hit_filter)]

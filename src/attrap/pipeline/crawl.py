@@ -1,4 +1,4 @@
-"""Orchestrates the stages for one administration: discover → fetch → hand on to processing.
+"""Discover → fetch for one administration, then hand each new document on to processing.
 
 Every outcome is recorded as it happens (a ``crawl_runs`` row per administration and run, a
 ``documents`` row per bulletin), so a run killed at any point resumes where it stopped: documents
@@ -21,6 +21,7 @@ from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.registry import AdapterSpec, sync_administrations
 from attrap.config import Settings
 from attrap.http import Clock, Download, FetchError, HttpClient
+from attrap.pipeline.errors import describe_error
 from attrap.store.db import Database
 from attrap.store.models import CrawlRun, Document, utcnow
 
@@ -57,12 +58,6 @@ class CrawlOutcome:
     duplicates: int
     failed: int
     error: str | None
-
-
-def describe_error(error: Exception) -> str:
-    if isinstance(error, FetchError):
-        return str(error)
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 class _Crawl:

@@ -1,0 +1,457 @@
+"""Split a bulletin's pages into its acts.
+
+A bulletin (RAA) is a cover, a *sommaire* (table of contents), then acts one after another; each act
+starts with a header (« PRÉFET DES … », a number such as ``13-2024-07-10-00003``, a title line
+« Arrêté … ») and ends with its signature (« Fait à Marseille, le 10 juillet 2024 »). An act starts
+at the top of a page, or mid-page after the previous act's signature. Cover and sommaire are not
+acts; pages that follow an act without a new header (annexes) belong to it. Without any
+recognisable structure the whole bulletin is one act, so no text is ever dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
+
+from attrap.documents.pages import PageText
+
+# ``13-2024-07-10-00003``: département, date, sequence. OCR may put spaces around the dashes.
+_DASH = r"\s?[-–]\s?"
+_STRUCTURED_NUMBER = re.compile(
+    rf"(?<![\w-])(\d{{2,3}}|2[AB]){_DASH}(20\d\d){_DASH}([01]\d){_DASH}([0-3]\d){_DASH}(\d{{5}})(?!\d)",
+    re.IGNORECASE,
+)
+# « n° 2024/DDSP/123 », « N° 2024-00512 », OCR « n* », « nº », « no. ».
+_LOCAL_NUMBER = re.compile(
+    r"\bn\s?[°º*o]\.?\s*(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)", re.IGNORECASE
+)
+_MONTHS = {
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+}
+_DATE = (
+    r"(?P<day>1\s?er|ler|\d{1,2})\s*(?:°|er)?\s+"
+    rf"(?P<month>{'|'.join(_MONTHS)})\s+(?P<year>(?:19|20)\d\d)"
+)
+# On folded text. « Fait à Marseille, le 10 juillet 2024 », « Fait le 1er mars 2024 à Paris ».
+_SIGNATURE_DATE = re.compile(r"\bfait\s+(?:a\s+[^\n]{1,80}?,?\s*)?le\s+" + _DATE)
+_TITLE_DATE = re.compile(r"\bdu\s+" + _DATE)
+
+# Line kinds, on folded lines.
+# « PRÉFET DES BOUCHES-DU-RHÔNE », « Préfecture de police », « PRÉFÈTE » alone (logo block).
+_AUTHORITY = re.compile(
+    r"^(?:republique francaise$|(?:prefet|prefete|prefecture)(?P<of>\s(?:de|des|du|d')\b.*)?$)"
+)
+_OPERATIVE = re.compile(
+    r"^(?:arrete|arretent|arretons|decide|decident)\s*:?\s*(?:ce qui suit\s*:?)?$"
+)
+_TITLE = re.compile(
+    r"^(?:arrete|decision|recepisse|subdelegation|delegation)s?\b"
+    r"(?:\s+(?:prefectoral|interprefectoral|inter-prefectoral|conjoint|municipal))?\b"
+)
+_BODY = re.compile(
+    r"^(?:vu\b|considerant|article|art\.?\s*\d|le prefet|la prefete|le prefet de police|"
+    r"sur (?:la )?proposition|apres avis|fait (?:a|le)\b)"
+)
+_SIGNATURE = re.compile(r"^fait\s+(?:a|le)\b|\bfait\s+a\s+\S.*\ble\s+(?:\d|1er|ler)")
+# A sommaire entry ends with the act's page: « ……… 12 », « ……… Page 12 », « (2 pages) Page 12 ».
+_TOC_LINE = re.compile(
+    r"(?:(?:\.{4,}|…{2,}|(?:\.\s){3,}|_{4,})\s*(?:page\s*)?|\bpage\s*)(?P<page>\d+)\s*$"
+)
+_TOC_HEADING = re.compile(r"^(?:sommaire|table des matieres)\b")
+_COVER_WORDS = re.compile(r"\brecueil\b|\bactes administratifs\b|\braa\b")
+
+# Running headers and footers: lines repeated at the top or bottom of most pages.
+FURNITURE_EDGE_LINES = 3
+FURNITURE_MIN_PAGES = 3
+FURNITURE_SHARE = 0.6
+FURNITURE_SIMILARITY = 85  # OCR reads the same header a little differently on each page
+FURNITURE_SAMPLE_PAGES = 25  # pages whose edge lines are compared with every page's
+HEAD_LINES = 15  # lines at the top of an act where its header and title are looked for
+TITLE_LINES = 6
+COVER_MAX_CHARS = 400
+
+
+@dataclass(frozen=True)
+class ActSegment:
+    """One act: where it is in the bulletin and its text, page by page."""
+
+    number: str | None
+    title: str
+    signed_on: dt.date | None
+    page_start: int
+    page_end: int
+    pages: tuple[PageText, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(page.text for page in self.pages)
+
+
+@dataclass(frozen=True)
+class _Line:
+    page: int  # index into the pages sequence
+    text: str
+    folded: str
+    furniture: bool = False  # a running header or footer: kept in the text, never a landmark
+
+
+def _is_authority(line: _Line) -> bool:
+    """A short heading naming the prefecture (not « … publié à la préfecture. »)."""
+    found = _AUTHORITY.match(line.folded)
+    if not found or len(line.folded) > 70 or _COVER_WORDS.search(line.folded):
+        return False
+    return bool(found.group("of")) or line.text.strip().isupper()
+
+
+def fold_line(text: str) -> str:
+    """Lower case without accents and with single spaces, for recognising a line's kind."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.replace("’", "'").split())
+
+
+def structured_number(text: str) -> str | None:
+    found = _STRUCTURED_NUMBER.search(text)
+    return "-".join(found.groups()).upper() if found else None
+
+
+def _local_number(text: str) -> str | None:
+    found = _LOCAL_NUMBER.search(text)
+    return found.group("number").rstrip("./-") if found else None
+
+
+def _date(match: re.Match[str]) -> dt.date | None:
+    day = match.group("day")
+    try:
+        return dt.date(
+            int(match.group("year")),
+            _MONTHS[match.group("month")],
+            1 if not day.isdigit() else int(day),
+        )
+    except ValueError:
+        return None
+
+
+def signature_date(text: str) -> dt.date | None:
+    """The date of « Fait à …, le 10 juillet 2024 » (first one), if any."""
+    for found in _SIGNATURE_DATE.finditer(fold_line_keep_newlines(text)):
+        date = _date(found)
+        if date:
+            return date
+    return None
+
+
+def fold_line_keep_newlines(text: str) -> str:
+    return "\n".join(fold_line(line) for line in text.splitlines())
+
+
+def _is_toc_page(lines: list[_Line]) -> bool:
+    """A sommaire page: entries pointing at increasing pages, or a page listing acts by number."""
+    references = [int(m.group("page")) for x in lines if (m := _TOC_LINE.search(x.folded))]
+    listed = sum(1 for line in lines if _starts_with_listed_number(line.folded))
+    if any(_TOC_HEADING.match(line.folded) for line in lines[:HEAD_LINES]):
+        return bool(references) or listed > 0
+    if len(references) >= 3 and references == sorted(references):
+        return True
+    return listed >= 3 and listed * 3 >= len(lines)
+
+
+def _starts_with_listed_number(folded: str) -> bool:
+    """« 13-2024-07-10-00003 - Arrêté … »: how sommaires and running footers list an act."""
+    found = _STRUCTURED_NUMBER.match(folded)
+    return bool(found) and bool(re.match(r"\s*[-–—]\s*\S", folded[found.end() :]))
+
+
+def _is_header_candidate(line: _Line) -> bool:
+    folded = line.folded
+    if line.furniture or _OPERATIVE.match(folded):
+        return False
+    return bool(
+        _is_authority(line)
+        or _TITLE.match(folded)
+        or (_STRUCTURED_NUMBER.search(folded) and not _BODY.match(folded))
+    )
+
+
+def _head(lines: list[_Line], start: int) -> list[_Line]:
+    """The header block from ``start``: its page's lines up to the first body line (« Vu » …)."""
+    return lines[start : _head_end(lines, start)]
+
+
+def _head_end(lines: list[_Line], start: int) -> int:
+    end = start
+    while end < len(lines) and end - start < HEAD_LINES and lines[end].page == lines[start].page:
+        line = lines[end]
+        if end > start and (_BODY.match(line.folded) or _OPERATIVE.match(line.folded)):
+            break
+        end += 1
+    return end
+
+
+def _block_number(block: list[_Line]) -> str | None:
+    for line in block:
+        number = structured_number(line.text)
+        if number:
+            return number
+    for line in block:
+        if _TITLE.match(line.folded) or line.folded.startswith("n"):
+            number = _local_number(line.text)
+            if number:
+                return number
+    return None
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", ";", ":", "!", "?", "»"))
+
+
+@dataclass
+class _Start:
+    line: int  # index into the flat list of lines
+    number: str | None
+
+
+def _find_starts(lines: list[_Line], content_pages: set[int]) -> list[_Start]:
+    starts: list[_Start] = []
+    signed = False
+    previous_text = ""
+    first_line_of_page: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        first_line_of_page.setdefault(line.page, index)
+    pages_seen: set[int] = set()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.page not in content_pages or line.furniture or not line.folded:
+            index += 1
+            continue
+        page_top = line.page not in pages_seen
+        pages_seen.add(line.page)
+        start = _start_at(lines, index, page_top, signed, previous_text, starts)
+        if start is not None:
+            index = _head_end(lines, index)
+            if page_top:
+                # The whole page belongs to the new act, running header included.
+                start.line = first_line_of_page[line.page]
+            starts.append(start)
+            signed = False
+            previous_text = lines[index - 1].text
+            continue
+        if _SIGNATURE.search(line.folded):
+            signed = True
+        previous_text = line.text
+        index += 1
+    return starts
+
+
+def _start_at(
+    lines: list[_Line],
+    index: int,
+    page_top: bool,
+    signed: bool,
+    previous_text: str,
+    starts: list[_Start],
+) -> _Start | None:
+    """A new act starting at ``lines[index]``, or None.
+
+    At a page top, the header block is searched; mid-page, only right after a signature. A header
+    carrying the current act's own number is a running header, not a new act.
+    """
+    current = starts[-1].number if starts else None
+    if page_top:
+        block = _head(lines, index)
+        candidates = [line for line in block if _is_header_candidate(line)]
+        if not candidates:
+            return None
+        strong = any(_is_authority(c) or structured_number(c.text) for c in candidates)
+        # A page opening on « Arrêté … » in the middle of a sentence is a wrapped citation.
+        if not strong and starts and not signed and not _ends_sentence(previous_text):
+            return None
+    elif not signed or not _is_header_candidate(lines[index]):
+        return None
+    number = _block_number(_head(lines, index)) or _listed_number(lines, index)
+    if starts and number is not None and number == current:
+        return None
+    return _Start(index, number)
+
+
+def _listed_number(lines: list[_Line], start: int) -> str | None:
+    """A number given only in a running footer « 13-2024-… - Arrêté … » of the act's first page."""
+    for line in lines[start:]:
+        if line.page != lines[start].page:
+            break
+        if _starts_with_listed_number(line.folded):
+            return structured_number(line.text)
+    return None
+
+
+def _title(block: list[_Line], number: str | None) -> str:
+    """The act's title: its « Arrêté … » line and the lines continuing it, without the number."""
+    lines = _title_lines(block, number)
+    text = "\n".join(line.text.strip() for line in lines)
+    # A word hyphenated over two lines is re-joined; a compound keeps its hyphen.
+    text = re.sub(r"(?<=[^\W\d_])-\n(?=[^\W\d_A-ZÀ-Ý])", "", text)
+    text = re.sub(r"-\n", "-", text)
+    return " ".join(_without_number(text, number).split())
+
+
+def _title_lines(block: list[_Line], number: str | None) -> list[_Line]:
+    for position, line in enumerate(block):
+        if not _TITLE.match(line.folded):
+            continue
+        lines = [line]
+        for following in block[position + 1 : position + 1 + TITLE_LINES]:
+            stripped = following.text.strip()
+            if following.furniture:
+                continue
+            if not stripped:
+                # « ARRÊTÉ PRÉFECTORAL N° … », blank line, then its subject « portant … ».
+                subject = _without_number(" ".join(x.folded for x in lines), number)
+                if _TITLE.fullmatch(subject.strip()):
+                    continue
+                break
+            if _is_authority(following) or (stripped.isupper() and len(stripped) < 60):
+                break  # « LE PRÉFET DU MORBIHAN », « CHEVALIER DE LA LÉGION D'HONNEUR »
+            lines.append(following)
+        return lines
+    for line in block:
+        if _starts_with_listed_number(line.folded):
+            listed = _STRUCTURED_NUMBER.match(line.text.strip())
+            if listed:
+                return [replace(line, text=line.text.strip()[listed.end() :].strip(" -–—"))]
+    substantial = [
+        line
+        for line in block
+        if len(line.text.strip()) >= 20 and not line.furniture and not _is_authority(line)
+    ]
+    return substantial[:1]
+
+
+def _without_number(title: str, number: str | None) -> str:
+    if not number:
+        return title
+    return re.sub(
+        r"\s*(?:\bn\s?[°º*o]\.?\s*)?" + re.escape(number).replace(r"\-", _DASH),
+        "",
+        title,
+        count=1,
+        flags=re.IGNORECASE,
+    )
+
+
+def _act_date(text: str, title: str, number: str | None) -> dt.date | None:
+    signed = signature_date(text)
+    if signed:
+        return signed
+    in_title = _TITLE_DATE.search(fold_line(title))
+    if in_title and _date(in_title):
+        return _date(in_title)
+    found = _STRUCTURED_NUMBER.fullmatch(number or "")
+    if found:
+        try:
+            return dt.date(int(found.group(2)), int(found.group(3)), int(found.group(4)))
+        except ValueError:
+            return None
+    return None
+
+
+def _build(pages: Sequence[PageText], act_lines: list[_Line], number: str | None) -> ActSegment:
+    by_page: dict[int, list[str]] = {}
+    for line in act_lines:
+        by_page.setdefault(line.page, []).append(line.text)
+    act_pages = tuple(
+        PageText(pages[p].number, "\n".join(texts), pages[p].source) for p, texts in by_page.items()
+    )
+    title = _title(_head(act_lines, 0), number)
+    text = "\n".join(page.text for page in act_pages)
+    return ActSegment(
+        number=number,
+        title=title,
+        signed_on=_act_date(text, title, number),
+        page_start=act_pages[0].number,
+        page_end=act_pages[-1].number,
+        pages=act_pages,
+    )
+
+
+def _mark_furniture(page_lines: list[list[_Line]]) -> list[list[_Line]]:
+    """Flag running headers and footers: edge lines found (digits aside) on most pages."""
+    edges: dict[tuple[int, int], str] = {}
+    for p, own in enumerate(page_lines):
+        real = [i for i, line in enumerate(own) if line.folded]
+        for i in real[:FURNITURE_EDGE_LINES] + real[-FURNITURE_EDGE_LINES:]:
+            edges[(p, i)] = re.sub(r"\d+", "#", own[i].folded)
+    step = max(1, len(page_lines) // FURNITURE_SAMPLE_PAGES)
+    sample = list(dict.fromkeys(key for (p, _), key in edges.items() if p % step == 0))
+    pages_with: dict[int, set[int]] = {}
+    matched: dict[tuple[int, int], int] = {}
+    for (p, i), key in edges.items():
+        best = process.extractOne(key, sample, scorer=fuzz.ratio, score_cutoff=FURNITURE_SIMILARITY)
+        if best is not None:
+            pages_with.setdefault(best[2], set()).add(p)
+            matched[(p, i)] = best[2]
+    needed = max(FURNITURE_MIN_PAGES, FURNITURE_SHARE * len(page_lines))
+    return [
+        [
+            replace(line, furniture=len(pages_with.get(matched.get((p, i), -1), ())) >= needed)
+            for i, line in enumerate(own)
+        ]
+        for p, own in enumerate(page_lines)
+    ]
+
+
+def _is_front_matter(lines: list[_Line]) -> bool:
+    """A cover page: short or naming the bulletin, and no act on it (no title, no « Vu »)."""
+    if any(_TITLE.match(line.folded) or _BODY.match(line.folded) for line in lines):
+        return False
+    text = " ".join(line.folded for line in lines)
+    return len(text) < COVER_MAX_CHARS or bool(_COVER_WORDS.search(text))
+
+
+def segment(pages: Sequence[PageText]) -> list[ActSegment]:
+    """The acts of a bulletin, in order; cover and sommaire pages belong to none."""
+    if not pages:
+        return []
+    page_lines = [
+        # An empty page keeps one empty line so that it still belongs to an act.
+        [_Line(p, text, fold_line(text)) for text in page.text.splitlines()] or [_Line(p, "", "")]
+        for p, page in enumerate(pages)
+    ]
+    page_lines = _mark_furniture(page_lines)
+    lines = [line for own in page_lines for line in own]
+    non_empty = [[line for line in own if line.folded and not line.furniture] for own in page_lines]
+    excluded = {p for p, own in enumerate(non_empty) if _is_toc_page(own)}
+    for p, own in enumerate(non_empty):
+        if p not in excluded and not _is_front_matter(own):
+            break
+        excluded.add(p)
+    content_pages = set(range(len(pages))) - excluded
+    starts = _find_starts(lines, content_pages)
+    if not starts:
+        return [_build(pages, lines, None)]
+    acts: list[ActSegment] = []
+    # Text before the first recognised act that is neither cover nor sommaire is an act too.
+    front = [line for line in lines[: starts[0].line] if line.page in content_pages]
+    if any(line.folded for line in front):
+        acts.append(_build(pages, front, None))
+    boundaries = [s.line for s in starts] + [len(lines)]
+    for start, end in zip(starts, boundaries[1:], strict=True):
+        act_lines = [line for line in lines[start.line : end] if line.page in content_pages]
+        acts.append(_build(pages, act_lines, start.number))
+    return acts

@@ -1,0 +1,115 @@
+"""Matching rules: a TOML file of categories, each a list of weighted signals.
+
+The shipped defaults live in ``rules.toml`` next to this module; ``[matching] rules`` in the
+configuration names a file that replaces them. An act's score in a category is the sum of the
+weights of the signals found in it (each signal counts once), clamped to [0, 1]; the act is a hit
+when the score reaches the category's ``min_score``. Negative weights are context rules (« captage »
+lowers « périmètre de protection »). A signal found only inside a « Vu … » citation counts
+``citation_factor`` of its weight unless it sets ``citations = "full"`` (legal references are
+cited precisely there).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from attrap.config import Settings
+
+DEFAULT_RULES = "rules.toml"
+
+
+class RulesError(Exception):
+    """Rules that cannot be used; the message names the file and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Signal(_Strict):
+    """Phrases (matched after normalisation, fuzzily when long) and regexes on folded text."""
+
+    name: str = ""
+    weight: float = Field(ge=-1, le=1)
+    phrases: list[str] = Field(default_factory=list)
+    # Regular expressions on the folded text (lower case, no accents, punctuation → one space).
+    patterns: list[str] = Field(default_factory=list)
+    citations: Literal["discount", "full"] = "discount"
+    fuzzy: bool = True
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+        return patterns
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Signal:
+        if not self.phrases and not self.patterns:
+            raise ValueError("a signal needs phrases or patterns")
+        return self
+
+
+class Category(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    label: str
+    min_score: float = Field(gt=0, le=1)
+    signals: list[Signal] = Field(min_length=1)
+
+
+class Rules(_Strict):
+    version: str = Field(min_length=1, max_length=32)
+    citation_factor: float = Field(default=0.25, ge=0, le=1)
+    # Phrases shorter than this (folded, without spaces) match exactly only: fuzzy matching of
+    # short words is how « Drôme » becomes « drone ».
+    fuzzy_min_length: int = Field(default=24, ge=8)
+    fuzzy_threshold: float = Field(default=90, ge=50, le=100)
+    snippet_chars: int = Field(default=200, ge=40)
+    categories: list[Category] = Field(min_length=1)
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_ids(cls, categories: list[Category]) -> list[Category]:
+        ids = [c.id for c in categories]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate category ids: {', '.join(duplicates)}")
+        return categories
+
+
+def parse_rules(text: str, origin: str) -> Rules:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{origin}: invalid TOML: {exc}") from exc
+    try:
+        return Rules.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise RulesError(f"{origin}: {problems}") from exc
+
+
+def load_rules(settings: Settings) -> Rules:
+    """The rules file named in the configuration, else the shipped defaults."""
+    if settings.matching.rules:
+        path = Path(settings.matching.rules)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RulesError(f"{path}: cannot read rules: {exc.strerror}") from exc
+        return parse_rules(text, str(path))
+    shipped = resources.files("attrap.matching") / DEFAULT_RULES
+    return parse_rules(shipped.read_text(encoding="utf-8"), f"attrap/matching/{DEFAULT_RULES}")

@@ -1,0 +1,246 @@
+"""Extract → segment → match → store for one document, and re-matching of stored text.
+
+Document processing (``process_document``, ``reprocess``): extract → store pages → segment →
+store acts → match → store hits. Each step records its outcome on the document (status
+extracted → matched, or failed with the error), so a run killed anywhere resumes, and a rules
+change re-matches stored text without the network. Hits keep their id and ``first_seen_at`` across
+re-matching, so a hit is never notified twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from attrap.config import Settings
+from attrap.documents.extract import ExtractionError, extract_document
+from attrap.documents.pages import PageSource, PageText
+from attrap.documents.segment import ActSegment, segment
+from attrap.matching.matcher import Matcher
+from attrap.pipeline.errors import describe_error
+from attrap.store.db import Database
+from attrap.store.models import Act, Document, Hit, Page, utcnow
+
+log = logging.getLogger(__name__)
+
+# Called with the session that stores new hits, and their ids.
+NewHitsHook = Callable[[Session, list[int]], None]
+
+# ---------------------------------------------------------------------------------------------
+# Document processing: extract → segment → match → store
+# ---------------------------------------------------------------------------------------------
+
+# Statuses whose stored pages are the document's text (no need to read the PDF again).
+_HAS_TEXT = {"extracted", "matched", "failed"}
+
+
+@dataclass
+class _Changes:
+    """What storing one document's acts and hits changed."""
+
+    acts: int = 0
+    kept_hits: int = 0
+    removed_hits: int = 0
+    new_hit_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ReprocessSummary:
+    """The outcome of ``reprocess``: counts, and the new hits to notify."""
+
+    documents: int = 0
+    failed: int = 0
+    acts: int = 0
+    kept_hits: int = 0
+    removed_hits: int = 0
+    new_hit_ids: list[int] = field(default_factory=list)
+
+
+def process_document(
+    database: Database,
+    settings: Settings,
+    document_id: int,
+    *,
+    matcher: Matcher | None = None,
+    on_new_hits: NewHitsHook | None = None,
+) -> list[int]:
+    """Extract, segment and match one downloaded document; the ids of the hits it created.
+
+    Never raises: a failure sets the document's status to ``failed`` with the error. Running it
+    again re-uses the stored pages and creates no new rows. ``matcher`` saves re-loading the rules
+    when many documents are processed. ``on_new_hits`` runs in the transaction that stores the
+    hits (the notification outbox), so hits and what follows from them are committed together.
+    """
+    try:
+        matcher = matcher or Matcher.from_settings(settings)
+        pages = _stored_pages(database, document_id)
+        if pages is None:
+            pages = _extract_and_store(database, settings, document_id)
+        with database.session() as session:
+            document = session.get_one(Document, document_id)
+            changes = _store_acts(session, document, segment(pages), matcher)
+            document.status = "matched"
+            if on_new_hits and changes.new_hit_ids:
+                on_new_hits(session, changes.new_hit_ids)
+        return changes.new_hit_ids
+    except Exception as exc:
+        log.warning("document %s failed: %s", document_id, exc, exc_info=True)
+        _record_failure(database, document_id, describe_error(exc))
+        return []
+
+
+def reprocess(
+    database: Database,
+    settings: Settings,
+    codes: Sequence[str] | None = None,
+    *,
+    on_new_hits: NewHitsHook | None = None,
+) -> ReprocessSummary:
+    """Re-segment and re-match the stored pages of every document (of these administrations).
+
+    No network and no PDF reading. Hits still found keep their id and ``first_seen_at``; those no
+    longer found are removed; new ones are created and returned. A document that fails is recorded
+    as failed and the others go on.
+    """
+    matcher = Matcher.from_settings(settings)
+    statement = select(Document.id).where(exists().where(Page.document_id == Document.id))
+    if codes is not None:
+        statement = statement.where(Document.administration_code.in_(list(codes)))
+    with database.session() as session:
+        document_ids = list(session.scalars(statement.order_by(Document.id)))
+    summary = ReprocessSummary()
+    for document_id in document_ids:
+        summary.documents += 1
+        try:
+            with database.session() as session:
+                document = session.get_one(Document, document_id)
+                pages = [_page_text(page) for page in document.pages]
+                changes = _store_acts(session, document, segment(pages), matcher)
+                if document.status == "failed":
+                    document.error = None
+                document.status = "matched"
+                if on_new_hits and changes.new_hit_ids:
+                    on_new_hits(session, changes.new_hit_ids)
+        except Exception as exc:
+            log.warning("reprocessing document %s failed: %s", document_id, exc, exc_info=True)
+            _record_failure(database, document_id, describe_error(exc))
+            summary.failed += 1
+            continue
+        summary.acts += changes.acts
+        summary.kept_hits += changes.kept_hits
+        summary.removed_hits += changes.removed_hits
+        summary.new_hit_ids.extend(changes.new_hit_ids)
+    return summary
+
+
+def _stored_pages(database: Database, document_id: int) -> list[PageText] | None:
+    """The document's pages when they were already extracted, else None."""
+    with database.session() as session:
+        document = session.get_one(Document, document_id)
+        if document.status not in _HAS_TEXT or not document.pages:
+            return None
+        return [_page_text(page) for page in document.pages]
+
+
+def _page_text(page: Page) -> PageText:
+    return PageText(page.number, page.text, cast(PageSource, page.source))
+
+
+def _extract_and_store(database: Database, settings: Settings, document_id: int) -> list[PageText]:
+    with database.session() as session:
+        sha256 = session.get_one(Document, document_id).sha256
+    if not sha256:
+        raise ExtractionError("the document has not been downloaded")
+    # Outside any transaction: OCR can take minutes.
+    extraction = extract_document(settings.pdf_dir / f"{sha256}.pdf", settings)
+    with database.session() as session:
+        document = session.get_one(Document, document_id)
+        document.pages.clear()
+        session.flush()  # old pages go before new ones take their numbers
+        document.pages.extend(
+            Page(number=p.number, text=p.text, source=p.source) for p in extraction.pages
+        )
+        document.page_count = len(extraction.pages)
+        document.status = "extracted"
+        # Pages that could not be read are recorded (source "failed") and named here.
+        document.error = "; ".join(extraction.warnings) or None
+    return extraction.pages
+
+
+def _record_failure(database: Database, document_id: int, error: str) -> None:
+    try:
+        with database.session() as session:
+            document = session.get(Document, document_id)
+            if document is not None:
+                document.status = "failed"
+                document.error = error
+    except Exception:
+        log.exception("could not record the failure of document %s", document_id)
+
+
+def _act_keys(places: Sequence[tuple[int, str | None]]) -> list[tuple[int, str | None, int]]:
+    """An act's identity across re-segmentation: where it starts, its number, and its rank
+    among acts sharing both (several unnumbered acts can start on one page)."""
+    seen: Counter[tuple[int, str | None]] = Counter()
+    keys = []
+    for place in places:
+        seen[place] += 1
+        keys.append((*place, seen[place]))
+    return keys
+
+
+def _store_acts(
+    session: Session, document: Document, segments: Sequence[ActSegment], matcher: Matcher
+) -> _Changes:
+    """Make the document's stored acts and hits those of ``segments``, changing only what
+    changed: an act found again keeps its row, a hit found again keeps its id and first_seen_at."""
+    stored = list(
+        session.scalars(
+            select(Act)
+            .where(Act.document_id == document.id)
+            .order_by(Act.page_start, Act.id)
+            .options(selectinload(Act.hits))
+        )
+    )
+    by_key = dict(zip(_act_keys([(a.page_start, a.number) for a in stored]), stored, strict=True))
+    changes = _Changes(acts=len(segments))
+    new_hits: list[Hit] = []
+    now = utcnow()
+    found_keys = _act_keys([(s.page_start, s.number) for s in segments])
+    for key, found in zip(found_keys, segments, strict=True):
+        act = by_key.pop(key, None)
+        if act is None:
+            act = Act(document_id=document.id, page_start=found.page_start, number=found.number)
+            session.add(act)
+        act.title = found.title
+        act.signed_on = found.signed_on
+        act.page_end = found.page_end
+        previous = {hit.category: hit for hit in act.hits}
+        for candidate in matcher.match(found):
+            hit = previous.pop(candidate.category, None)
+            if hit is None:
+                hit = Hit(category=candidate.category, document_id=document.id, first_seen_at=now)
+                act.hits.append(hit)
+                new_hits.append(hit)
+            else:
+                changes.kept_hits += 1
+            hit.score = candidate.score
+            hit.terms = list(candidate.terms)
+            hit.snippet = candidate.snippet
+            hit.page = candidate.page
+            hit.rules_version = matcher.version
+        for gone in previous.values():
+            act.hits.remove(gone)
+            changes.removed_hits += 1
+    for act in by_key.values():
+        changes.removed_hits += len(act.hits)
+        session.delete(act)
+    session.flush()
+    changes.new_hit_ids = [hit.id for hit in new_hits]
+    return changes

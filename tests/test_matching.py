@@ -1,0 +1,282 @@
+"""Normalisation, rules loading and the matcher: real-world wordings, OCR damage and every trap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from attrap.config import MatchingSettings, Settings
+from attrap.documents.pages import PageText
+from attrap.documents.segment import ActSegment
+from attrap.matching.matcher import HitCandidate, Matcher
+from attrap.matching.normalise import fold, normalise
+from attrap.matching.rules import RulesError, load_rules
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_settings(Settings())
+
+
+def act(*page_texts: str, first_page: int = 1) -> ActSegment:
+    pages = tuple(PageText(first_page + i, text, "text-layer") for i, text in enumerate(page_texts))
+    return ActSegment(None, "", None, first_page, first_page + len(pages) - 1, pages)
+
+
+def categories(matcher: Matcher, *page_texts: str) -> set[str]:
+    return {hit.category for hit in matcher.match(act(*page_texts))}
+
+
+def only_hit(matcher: Matcher, text: str) -> HitCandidate:
+    hits = matcher.match(act(text))
+    assert len(hits) == 1, hits
+    return hits[0]
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("printed", "folded"),
+    [
+        ("L.242-5", "l 242 5"),
+        ("L 242-5", "l 242 5"),
+        ("L. 242-5", "l 242 5"),
+        ("Caméras INSTALLÉES", "cameras installees"),
+        ("mise en œuvre", "mise en oeuvre"),
+        ("déﬁnitive", "definitive"),  # ligature
+        ("aéro-\nnefs", "aeronefs"),  # hyphenation across a line end
+        ("vidéo-\n  protection", "videoprotection"),
+        ("l’arrêté  du\t1ᵉʳ", "l arrete du 1er"),
+        ("vidéo\u00adprotection", "videoprotection"),  # soft hyphen
+        ("Saint-Émilion", "saint emilion"),  # a hyphen inside a line stays a separator
+    ],
+)
+def test_fold(printed: str, folded: str):
+    assert fold(printed) == folded
+
+
+def test_offsets_point_back_into_the_original_text():
+    original = "Vu l'arrêté n° 13-2024 sur les aéro-\nnefs ; fin"
+    normalised = normalise(original)
+    start = normalised.text.index("aeronefs")
+    begin, end = normalised.span_in_original(start, start + len("aeronefs"))
+    assert original[begin:end] == "aéro-\nnefs"
+    assert len(normalised.origin) == len(normalised.text)
+
+
+# --- wordings that must be found --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Arrêté portant autorisation de l'usage de dispositifs aéroportés par la DDSP du Nord",
+        "Arrêté autorisant l'utilisation d'aéronefs circulant sans personne à bord équipés de "
+        "caméras par le groupement de gendarmerie",
+        "Vu le code de la sécurité intérieure, notamment son article L.242-5 ;\n"
+        "Article 1 : la captation d'images par des drones est autorisée.",
+        "Arrêté portant autorisation de captation d'images par des caméras embarquées sur des "
+        "drones lors du match",
+        "ARRETE PORTANT AUTORISATION D'UTILISATION DE CAMERAS AEROPORTEES",
+        "Décision autorisant le recours à des drones équipés de caméras",
+        # OCR damage: a letter read as a digit, a word hyphenated over two lines, stray spaces.
+        "au moyen de caméras installées sur des a6ronefs par la police nationale",
+        "au moyen de caméras installées sur des aéro-\nnefs par la police nationale",
+        "au moyen de camé ras instal lées sur des aéronefs par la police nationale",
+        "autorisant la captation d'images au moyen de caméras instailées sur des aéronets",
+    ],
+)
+def test_drone_wordings(matcher: Matcher, text: str):
+    assert "drone" in categories(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Arrêté autorisant l'emploi de traitements algorithmiques sur les images", "vsa"),
+        ("autorisant la mise en œuvre d'un traitement algorithmique des images", "vsa"),
+        ("Arrêté portant expérimentation de la vidéosurveillance algorithmique", "vsa"),
+        (
+            "Arrêté portant renouvellement de l'autorisation d'un système de vidéo-\nprotection "
+            "- TABAC PRESSE DU CENTRE",
+            "videoprotection",
+        ),
+        (
+            "Arrêté portant autorisation d'installation d'un système de vidéosurveillance",
+            "videoprotection",
+        ),
+        (
+            "autorisant les agents de police municipale à utiliser des caméras-piétons",
+            "cameras-individuelles",
+        ),
+        (
+            "Vu le code de la sécurité intérieure, notamment son article L. 241-2 ;\n"
+            "Article 1 : L'enregistrement audiovisuel des interventions est autorisé.",
+            "cameras-individuelles",
+        ),
+        (
+            "Arrêté instaurant un périmètre de protection en application de l'article L. 226-1",
+            "perimetre-protection",
+        ),
+        (
+            "Arrêté portant création d'un périmètre de protection ; palpations de sécurité",
+            "perimetre-protection",
+        ),
+    ],
+)
+def test_other_categories(matcher: Matcher, text: str, category: str):
+    assert category in categories(matcher, text)
+
+
+# --- traps -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # « Drôme » is « drome » once folded, one letter from « drone ».
+        "PRÉFET DE LA DRÔME\nArrêté relatif aux routes de la Drôme et du Diois",
+        "Arrêté portant réglementation de la circulation aux abords de l'hippodrome de Pornichet",
+        "Arrêté portant homologation de l'aérodrome et de l'héliport de Valence-Chabeuil",
+        # Water abstraction: « captation » and « captage » are not image capture.
+        "Arrêté autorisant la captation des eaux souterraines et le captage du Pré de la Dame",
+        "Déclaration d'utilité publique des périmètres de protection du captage ; prélèvement",
+        # Air shows and aviation.
+        "Arrêté portant autorisation d'une manifestation aérienne ; les aéronefs participants, "
+        "y compris les aéronefs télépilotés de démonstration, évolueront",
+        "Arrêté portant autorisation de survol à basse hauteur par hélicoptère pour travaux",
+    ],
+)
+def test_traps_give_no_hit(matcher: Matcher, text: str):
+    assert categories(matcher, text) == set()
+
+
+def test_a_ban_on_civilian_drones_is_not_a_drone_authorisation(matcher: Matcher):
+    ban = (
+        "Arrêté portant interdiction temporaire de survol de la ville de Reims par des aéronefs "
+        "circulant sans personne à bord (drones)\nArticle 1er : Le survol de la commune par tout "
+        "aéronef circulant sans personne à bord, y compris les drones de loisir, est interdit."
+    )
+    assert categories(matcher, ban) == {"drone-interdiction"}
+
+
+def test_citing_the_drone_decree_is_not_authorising_drones(matcher: Matcher):
+    vsa_only = (
+        "Arrêté autorisant l'emploi de traitements algorithmiques sur les images\n"
+        "Vu le décret n° 2023-828 du 28 août 2023 relatif aux traitements algorithmiques sur les\n"
+        "images collectées au moyen de systèmes de vidéoprotection et de caméras installées sur\n"
+        "des aéronefs ;\nArrête :\nArticle 1er : Le traitement est autorisé."
+    )
+    assert categories(matcher, vsa_only) == {"vsa"}
+
+
+def test_vsa_on_cctv_images_is_not_a_cctv_authorisation(matcher: Matcher):
+    text = (
+        "Arrêté autorisant l'emploi de traitements algorithmiques sur les images collectées au "
+        "moyen de systèmes de vidéoprotection\nVu le code de la sécurité intérieure, notamment "
+        "son article L. 252-1 ;"
+    )
+    assert categories(matcher, text) == {"vsa"}
+
+
+def test_one_hit_per_category_with_evidence_on_the_right_page(matcher: Matcher):
+    first = (
+        "PRÉFET DES BOUCHES-DU-RHÔNE\nArrêté n° 13-2024-07-10-00003\n"
+        "Vu le code de la sécurité intérieure, notamment ses articles L. 242-1 à L. 242-8 ;\n"
+        "Considérant la manifestation du 13 juillet ;"
+    )
+    second = (
+        "Article 1er : La captation, l'enregistrement et la transmission d'images au moyen de "
+        "caméras installées sur des aéronefs sont autorisés. Article 2 : les caméras installées "
+        "sur des aéronefs sont au nombre de trois."
+    )
+    hits = matcher.match(act(first, second, first_page=12))
+    assert [h.category for h in hits] == ["drone"]
+    hit = hits[0]
+    assert hit.page == 13
+    assert hit.score == 1.0
+    assert hit.terms[0] == "caméras installées sur des aéronefs"
+    assert "L. 242-1" in hit.terms
+    assert "caméras installées sur des aéronefs" in hit.snippet
+    assert 120 <= len(hit.snippet) <= 260
+
+
+def test_snippet_is_cut_from_the_original_text(matcher: Matcher):
+    hit = only_hit(matcher, "Considérant ceci ; l'usage de CAMÉRAS AÉROPORTÉES est autorisé")
+    assert "CAMÉRAS AÉROPORTÉES" in hit.snippet
+    dehyphenated = only_hit(matcher, "au moyen de caméras installées sur des aéro-\nnefs.")
+    assert "aéronefs" in dehyphenated.snippet
+
+
+def test_scores_are_between_zero_and_one(matcher: Matcher):
+    weak = only_hit(matcher, "Arrêté portant utilisation de drones ; L. 242-5")
+    assert 0.6 <= weak.score < 1.0
+    strong = only_hit(matcher, "Arrêté autorisant les caméras installées sur des aéronefs L. 242-5")
+    assert strong.score == 1.0
+
+
+# --- rules files -------------------------------------------------------------------------------
+
+
+def test_shipped_rules_have_a_version_and_the_legal_categories():
+    rules = load_rules(Settings())
+    assert rules.version
+    assert {c.id for c in rules.categories} >= {
+        "drone",
+        "drone-interdiction",
+        "vsa",
+        "videoprotection",
+        "cameras-individuelles",
+        "perimetre-protection",
+    }
+
+
+def test_configured_rules_replace_the_defaults(tmp_path: Path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        'version = "test-1"\n[[categories]]\nid = "fourriere"\nlabel = "Fourrière"\n'
+        'min_score = 0.5\n[[categories.signals]]\nweight = 0.5\nphrases = ["mise en fourrière"]\n',
+        encoding="utf-8",
+    )
+    matcher = Matcher.from_settings(Settings(matching=MatchingSettings(rules=str(path))))
+    assert matcher.version == "test-1"
+    assert matcher.categories == ["fourriere"]
+    hits = matcher.match(act("Arrêté portant MISE EN FOURRIÈRE des véhicules"))
+    assert [(h.category, h.terms) for h in hits] == [("fourriere", ("mise en fourrière",))]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("version = ", "invalid TOML"),
+        ('version = "1"\ncategories = []', "categories"),
+        (
+            'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
+            "[[categories.signals]]\nweight = 0.5\npatterns = ['(']\n",
+            "invalid regular expression",
+        ),
+        (
+            'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
+            "[[categories.signals]]\nweight = 0.5\n",
+            "a signal needs phrases or patterns",
+        ),
+        (
+            'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\ntypo = 1\n'
+            "[[categories.signals]]\nweight = 0.5\nphrases = ['a']\n",
+            "categories.0.typo",
+        ),
+    ],
+)
+def test_invalid_rules_name_the_problem(tmp_path: Path, content: str, message: str):
+    path = tmp_path / "rules.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RulesError, match=message) as error:
+        load_rules(Settings(matching=MatchingSettings(rules=str(path))))
+    assert str(path) in str(error.value)
+
+
+def test_missing_rules_file(tmp_path: Path):
+    with pytest.raises(RulesError, match="cannot read rules"):
+        load_rules(Settings(matching=MatchingSettings(rules=str(tmp_path / "none.toml"))))
