@@ -65,11 +65,12 @@ APPEAL_NOTICE = (
 
 
 def default_corpus_dir() -> Path:
-    """$ATTRAP_CORPUS_DIR, else shared/corpus/dev beside the repository (as in CI), else /work."""
+    """$ATTRAP_CORPUS_DIR, else the team's shared/corpus/dev beside the repository (it grows),
+    else the copy kept in fixtures/ so that a lone clone still tests and evaluates."""
     candidates = [
         Path(os.environ["ATTRAP_CORPUS_DIR"]) if os.environ.get("ATTRAP_CORPUS_DIR") else None,
         REPOSITORY.parent / "shared" / "corpus" / "dev",
-        Path("/work/shared/corpus/dev"),
+        REPOSITORY / "fixtures" / "corpus" / "dev",
     ]
     for candidate in candidates:
         if candidate is not None and candidate.is_dir():
