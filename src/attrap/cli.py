@@ -236,17 +236,21 @@ def scan(
 
 
 def print_scan_table(result: ScanResult) -> None:
-    table = Table("Pages", "Numéro", "Signé le", "Acte", "Détections", title="Actes du bulletin")
+    table = Table(title="Actes du bulletin")
+    table.add_column("Pages", no_wrap=True)
+    # Act numbers are what people quote when they contest an order: never cut them.
+    table.add_column("Numéro, signé le", no_wrap=True)
+    table.add_column("Acte")
+    table.add_column("Détections")
     for scanned in result.acts:
         act = scanned.act
         pages = str(act.page_start)
         if act.page_end != act.page_start:
             pages += f"–{act.page_end}"
-        found = "\n".join(f"{h.category} ({h.score:.2f}, p. {h.page})" for h in scanned.hits)
+        found = "\n".join(f"{h.category}\n  p.{h.page}, score {h.score:.2f}" for h in scanned.hits)
         table.add_row(
             pages,
-            act.number or "—",
-            act.signed_on.strftime("%d/%m/%Y") if act.signed_on else "—",
+            f"{act.number or '—'}\n{act.signed_on.strftime('%d/%m/%Y') if act.signed_on else '—'}",
             act.title or "—",
             found or "—",
         )
