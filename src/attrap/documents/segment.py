@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz, process
 
 from attrap.documents.pages import PageText
+from attrap.french import FOLDED_MONTHS
 
 # ``13-2024-07-10-00003``: département, date, sequence. OCR may put spaces around the dashes.
 _DASH = r"\s?[-–]\s?"
@@ -30,23 +31,9 @@ _STRUCTURED_NUMBER = re.compile(
 _LOCAL_NUMBER = re.compile(
     r"\bn\s?[°º*o]\.?\s*(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)", re.IGNORECASE
 )
-_MONTHS = {
-    "janvier": 1,
-    "fevrier": 2,
-    "mars": 3,
-    "avril": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7,
-    "aout": 8,
-    "septembre": 9,
-    "octobre": 10,
-    "novembre": 11,
-    "decembre": 12,
-}
 _DATE = (
     r"(?P<day>1\s?er|ler|\d{1,2})\s*(?:°|er)?\s+"
-    rf"(?P<month>{'|'.join(_MONTHS)})\s+(?P<year>(?:19|20)\d\d)"
+    rf"(?P<month>{'|'.join(FOLDED_MONTHS)})\s+(?P<year>(?:19|20)\d\d)"
 )
 # On folded text. « Fait à Marseille, le 10 juillet 2024 », « Fait le 1er mars 2024 à Paris ».
 _SIGNATURE_DATE = re.compile(r"\bfait\s+(?:a\s+[^\n]{1,80}?,?\s*)?le\s+" + _DATE)
@@ -141,7 +128,7 @@ def _date(match: re.Match[str]) -> dt.date | None:
     try:
         return dt.date(
             int(match.group("year")),
-            _MONTHS[match.group("month")],
+            FOLDED_MONTHS[match.group("month")],
             1 if not day.isdigit() else int(day),
         )
     except ValueError:

@@ -14,6 +14,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from attrap.french import long_date
 from attrap.notify.channel import HitJson
 
 CATEGORY_LABELS = {
@@ -30,20 +31,6 @@ CATEGORY_HASHTAGS = {
     "cameras-individuelles": "#CamérasIndividuelles",
     "perimetre-protection": "#PérimètreDeProtection",
 }
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 # Mastodon counts every link as 23 characters, whatever its length.
 MASTODON_URL_LENGTH = 23
 DEFAULT_MAX_CHARACTERS = 500
@@ -70,9 +57,7 @@ def french_date(value: str | None) -> str | None:
     """``2024-07-10`` → ``10 juillet 2024`` (``1er`` for the first of the month)."""
     if not value:
         return None
-    day = dt.date.fromisoformat(value)
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+    return long_date(dt.date.fromisoformat(value))
 
 
 def mastodon_length(text: str) -> int:

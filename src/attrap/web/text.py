@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
+from attrap.french import long_date
+
 CATEGORY_LABELS = {
     "drone": "Drones",
     "vsa": "Vidéosurveillance algorithmique (VSA)",
@@ -16,20 +18,6 @@ CATEGORY_LABELS = {
     "cameras-individuelles": "Caméras individuelles",
     "perimetre-protection": "Périmètres de protection",
 }
-MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 # Letters that PDF text writes with or without accents: a search for "video" finds "vidéo".
 ACCENT_VARIANTS = {
     "a": "aàâä",
@@ -49,8 +37,7 @@ def category_label(category: str) -> str:
 def french_date(value: dt.date | None) -> str:
     if value is None:
         return "date inconnue"
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+    return long_date(value)
 
 
 def _fold(text: str) -> str:

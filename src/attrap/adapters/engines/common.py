@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.registry import AdapterError, AdapterSpec
+from attrap.french import FOLDED_MONTHS
 
 
 class EngineSettings(BaseModel):
@@ -50,10 +51,10 @@ class SiteEngine(ABC):
 
 # --- Dates and periods -------------------------------------------------------------------------
 
+# Site titles abbreviate months too ("Juil. 2024", "SEPT-2024").
 MONTHS = {
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4,
-    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9,
-    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+    **FOLDED_MONTHS,
+    "janv": 1, "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[\s_+-]*"
