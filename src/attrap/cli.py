@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from attrap.adapters.engines import get_engine
 from attrap.adapters.fixtures import FixtureError
@@ -310,14 +311,21 @@ def print_hits_table(found: list[dict[str, Any]]) -> None:
     if not found:
         console.print("Aucun résultat.")
         return
-    table = Table("Dépt", "Catégorie", "Date", "Acte", "Lien")
+    table = Table(show_lines=True)
+    table.add_column("Dépt", no_wrap=True)
+    table.add_column("Catégorie", overflow="fold")
+    table.add_column("Date", no_wrap=True)
+    # Number, title and link together, folded rather than cut: a truncated link is useless.
+    table.add_column("Acte et lien vers le PDF", overflow="fold")
     for hit in map(hit_csv_row, found):
+        act = Text(f"{hit['act_number']}\n" if hit["act_number"] else "", style="bold")
+        act.append(f"{hit['act_title']}\n")
+        act.append(str(hit["link"]), style=f"link {hit['link']}")
         table.add_row(
             str(hit["department"] or "—"),
             str(hit["category"]),
             str(hit["signed_on"] or "—"),
-            f"{hit['act_number'] or ''} {hit['act_title']}".strip(),
-            str(hit["link"]),
+            act,
         )
     console.print(table)
 
