@@ -43,6 +43,12 @@ from attrap.pipeline import reprocess as reprocess_documents
 from attrap.scan import ScanError, ScanResult, scan_to_json
 from attrap.scan import scan as scan_bulletin
 from attrap.scheduling.daemon import run_daemon
+from attrap.scheduling.worker import (
+    WorkerConfigError,
+    parse_queues,
+    postgres_conninfo,
+    run_worker,
+)
 from attrap.service import document_processor, outbox_hook, process_unprocessed
 from attrap.store.db import Database, open_database
 from attrap.store.models import utcnow
@@ -110,10 +116,6 @@ def database_from(settings: Settings) -> Database:
     with database.session() as session:
         sync_administrations(session, specs)
     return database
-
-
-def not_yet(command: str, issue: int) -> NoReturn:
-    fail(f"'attrap {command}' is not available yet (planned in issue #{issue}).")
 
 
 @app.command()
@@ -529,10 +531,32 @@ def daemon(config: ConfigOption = None) -> None:
 
 
 @app.command()
-def worker(config: ConfigOption = None) -> None:
+def worker(
+    queues: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated queues to work: crawl, documents, default (all if none)."
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Jobs run at once (crawls; documents go one by one).")
+    ] = 1,
+    config: ConfigOption = None,
+) -> None:
     """Process queued crawl and document tasks (PostgreSQL, many machines)."""
-    settings_from(config)
-    not_yet("worker", 3)
+    settings = settings_from(config)
+    try:
+        postgres_conninfo(settings.database.url)
+        names = parse_queues(queues)
+    except WorkerConfigError as exc:
+        fail(str(exc))
+    database = database_from(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    asyncio.run(
+        run_worker(settings, database, get_engine=get_engine, queues=names, concurrency=concurrency)
+    )
 
 
 @app.command("status")

@@ -21,12 +21,25 @@ from apscheduler.triggers.interval import IntervalTrigger
 from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
 from attrap.http import HttpClient
-from attrap.pipeline import DocumentProcessor, EngineLookup, crawl_administration
+from attrap.pipeline import CrawlOutcome, DocumentProcessor, EngineLookup, crawl_administration
 from attrap.store.db import Database
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_S = 60
+
+
+def log_outcome(logger: logging.Logger, outcome: CrawlOutcome) -> None:
+    """One log line per finished crawl (the daemon and workers have no summary table)."""
+    logger.info(
+        "%s: %d found, %d new, %d downloaded, %d failed%s",
+        outcome.code,
+        outcome.found,
+        outcome.new,
+        outcome.downloaded,
+        outcome.failed,
+        f" — {outcome.error}" if outcome.error else "",
+    )
 
 
 class Daemon:
@@ -106,15 +119,7 @@ class Daemon:
             )
         finally:
             self._running.discard(task)
-        log.info(
-            "%s: %d found, %d new, %d downloaded, %d failed%s",
-            outcome.code,
-            outcome.found,
-            outcome.new,
-            outcome.downloaded,
-            outcome.failed,
-            f" — {outcome.error}" if outcome.error else "",
-        )
+        log_outcome(log, outcome)
 
 
 async def run_daemon(
