@@ -460,6 +460,14 @@ def test_backoff_then_failed_after_max_attempts_and_shown_by_status(
     assert "HTTP 500" in result.output
     assert "notifications webhook" in result.output and "failed" in result.output
 
+    # The receiver is fixed: an operator queues the failed row again and it goes out.
+    result = CliRunner().invoke(app, ["notify", "retry", "webhook", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "1 notification(s) remise(s) en file" in result.output
+    row = attempt(utcnow())
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert len(webhook.posts()) == 4
+
 
 def test_a_request_refused_for_good_fails_at_once(
     database: Database, tmp_path: Path, mastodon: FakeMastodon

@@ -36,6 +36,7 @@ from attrap.notify.outbox import (
     channel_settings,
     dispatch,
     failed_notifications,
+    requeue_failed,
     send_test,
 )
 from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
@@ -465,6 +466,22 @@ def notify_dispatch(config: ConfigOption = None) -> None:
     """Deliver the notifications that are due."""
     settings = settings_from(config)
     print_dispatch_report(dispatch(database_from(settings), settings))
+
+
+@notify_app.command("retry")
+def notify_retry(
+    channel: Annotated[
+        str | None, typer.Argument(help="mastodon, email or webhook (all if none).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue failed notifications again, with a fresh set of attempts."""
+    settings = settings_from(config)
+    with database_from(settings).session() as session:
+        count = requeue_failed(session, channel)
+    console.print(
+        f"{count} notification(s) remise(s) en file; 'attrap notify dispatch' les envoie."
+    )
 
 
 def print_dispatch_report(report: DispatchReport) -> None:

@@ -458,3 +458,19 @@ def failed_notifications(session: Session, limit: int = 20) -> list[FailedNotifi
         .limit(limit)
     ).all()
     return [FailedNotification(*row) for row in rows]
+
+
+def requeue_failed(session: Session, channel: str | None = None) -> int:
+    """Give failed notifications (of one channel) a fresh set of attempts, due now; how many.
+
+    For after an outage that outlasted the retries, or a fixed configuration. A digest keeps its
+    key, so a retry that reaches Mastodon within the hour is still recognised."""
+    statement = update(Notification).where(Notification.status == FAILED)
+    if channel is not None:
+        statement = statement.where(Notification.channel == channel)
+    result = session.execute(
+        statement.values(status=PENDING, attempts=0, next_attempt_at=utcnow()).execution_options(
+            synchronize_session=False
+        )
+    )
+    return result.rowcount or 0
