@@ -91,6 +91,7 @@ def bulk_fill(connection: Connection, samples: Iterator[SampleHit]) -> None:
                     sample.snippet,
                     sample.page,
                     _sqlite_datetime(sample.first_seen_at),
+                    sample.department,
                 )
             )
         raw.executemany(
@@ -105,7 +106,8 @@ def bulk_fill(connection: Connection, samples: Iterator[SampleHit]) -> None:
         )
         raw.executemany(
             "INSERT INTO hits (id, act_id, document_id, category, score, terms, snippet, page, "
-            "first_seen_at, rules_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')",
+            "first_seen_at, department, rules_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench')",
             hits,
         )
         raw.commit()

@@ -6,14 +6,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from sqlalchemy import delete, select, text
+from alembic import command
+from sqlalchemy import delete, func, select, text
 from typer.testing import CliRunner
 
 from attrap.adapters.registry import load_adapters, sync_administrations
 from attrap.cli import app
 from attrap.config import Settings
-from attrap.store.db import Database, open_database
-from attrap.store.models import Act, Hit
+from attrap.store.db import Database, alembic_config, open_database, upgrade
+from attrap.store.models import Act, Administration, Document, Hit
 from attrap.store.queries import HitFilter, count_hits, search_hits
 from attrap.store.samples import add_sample_hits
 
@@ -74,15 +75,25 @@ def test_index_follows_title_changes_and_deletions(database: Database):
 
 
 def test_existing_hits_are_indexed_by_the_migration(database_url: str):
-    """Hits stored before 0005 are searchable after it."""
-    database = open_database(database_url, migrate=False)
-    from attrap.store.db import upgrade
-
-    upgrade(database.engine, "0005-1")  # the schema just before full-text search
+    """Hits stored before 0005 are searchable after it (and hits.department, 0008, is filled in
+    for them)."""
+    database = open_database(database_url)
     filled(database, 15)
+    # Back to the schema just before full-text search, the hits kept; then up again.
+    config = alembic_config(database.engine)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005-1")
     upgrade(database.engine)
     with database.session() as session:
         total = count_hits(session, HitFilter())
+        assert count_hits(session, HitFilter(department="13")) == session.scalar(
+            select(func.count())
+            .select_from(Hit)
+            .join(Document, Hit.document_id == Document.id)
+            .join(Administration, Document.administration_code == Administration.code)
+            .where(Administration.department == "13")
+        )
     assert total == 15
     assert matches(database, "arrêté") == 15
     database.engine.dispose()

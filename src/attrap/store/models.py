@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Date,
     DateTime,
     ForeignKey,
@@ -21,9 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -163,6 +166,8 @@ class Hit(Base):
         Index(None, "category", "first_seen_at"),
         # A département's newest hits: its documents' hits, sorted without reading their rows.
         Index(None, "document_id", "first_seen_at"),
+        # The département page and API: one index range, newest first, no join.
+        Index(None, "department", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -177,6 +182,9 @@ class Hit(Base):
     page: Mapped[int] = mapped_column(Integer)
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     rules_version: Mapped[str] = mapped_column(String(32))
+    # Copied from the document's administration when the hit is stored (see _file_department):
+    # the most frequent query filters on it, and an administration's département never changes.
+    department: Mapped[str | None] = mapped_column(String(4))
 
     act: Mapped[Act] = relationship(back_populates="hits")
     document: Mapped[Document] = relationship()
@@ -227,3 +235,13 @@ class CrawlRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     # None while running or when the run succeeded; else what stopped it.
     error: Mapped[str | None] = mapped_column(Text)
+
+
+@event.listens_for(Hit, "before_insert")
+def _file_department(_mapper: Mapper[Hit], connection: Connection, hit: Hit) -> None:
+    if hit.department is None:
+        hit.department = connection.scalar(
+            select(Administration.department)
+            .join(Document, Document.administration_code == Administration.code)
+            .where(Document.id == hit.document_id)
+        )

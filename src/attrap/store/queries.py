@@ -79,22 +79,16 @@ def _filtered(
     session: Session,
     *,
     newest_page: bool = False,
-    with_administration: bool = False,
 ) -> Select[Any]:
     """``statement`` restricted by ``hit_filter``; joins only the tables a criterion needs, so
     that the planner can answer from the hits' own indexes."""
     dated = bool(hit_filter.since or hit_filter.until)
-    if with_administration or hit_filter.department or dated:
-        statement = statement.join(Document, Hit.document_id == Document.id)
-    if with_administration or hit_filter.department:
-        statement = statement.join(
-            Administration, Document.administration_code == Administration.code
-        )
     if dated:
-        statement = statement.join(Act, Hit.act_id == Act.id)
+        statement = statement.join(Document, Hit.document_id == Document.id).join(
+            Act, Hit.act_id == Act.id
+        )
     if hit_filter.department:
-        department = normalise_department(hit_filter.department)
-        statement = statement.where(Administration.department == department)
+        statement = statement.where(Hit.department == normalise_department(hit_filter.department))
     if hit_filter.category:
         statement = statement.where(Hit.category == hit_filter.category)
     if hit_filter.found_since:
@@ -130,15 +124,8 @@ def count_hits(session: Session, hit_filter: HitFilter) -> int:
     return session.scalar(_filtered(select(func.count(Hit.id)), hit_filter, session)) or 0
 
 
-def _count_by(
-    session: Session, key: Any, hit_filter: HitFilter, *, with_administration: bool = False
-) -> dict[str, int]:
-    statement = _filtered(
-        select(key, func.count(Hit.id)),
-        hit_filter,
-        session,
-        with_administration=with_administration,
-    )
+def _count_by(session: Session, key: Any, hit_filter: HitFilter) -> dict[str, int]:
+    statement = _filtered(select(key, func.count(Hit.id)), hit_filter, session)
     rows = session.execute(statement.where(key.is_not(None)).group_by(key))
     return {name: count for name, count in rows}
 
@@ -146,7 +133,7 @@ def _count_by(
 def count_by_department(session: Session, hit_filter: HitFilter) -> dict[str, int]:
     """Hits per département under the filter's other criteria (the home page's map)."""
     unfiltered = dataclasses.replace(hit_filter, department=None)
-    return _count_by(session, Administration.department, unfiltered, with_administration=True)
+    return _count_by(session, Hit.department, unfiltered)
 
 
 def count_by_category(session: Session, hit_filter: HitFilter) -> dict[str, int]:
