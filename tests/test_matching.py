@@ -217,6 +217,118 @@ def test_scores_are_between_zero_and_one(matcher: Matcher):
     assert strong.score == 1.0
 
 
+# --- legal references belong to a code ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Code de la sécurité sociale: the assiette des cotisations, not the CSI's drone articles.
+        "Vu le code de la sécurité sociale, notamment ses articles L. 241-1, L. 242-1 et L. 243-1 ;"
+        "\nArticle 1er : le directeur départemental de la sécurité publique siège au comité.",
+        "les rémunérations définies à l'article L. 242-1 du code de la sécurité sociale ; la "
+        "gendarmerie et la police nationale participent au contrôle",
+        "Vu le code de la sécurité sociale ;\nVu l'article L. 242-1 du même code ;\nArticle 1er : "
+        "la police nationale est informée.",
+        "l'assurance dommages-ouvrage prévue aux articles L. 242-1 et suivants du code des "
+        "assurances ; hôtel de police",
+        "Vu le code rural et de la pêche maritime, notamment ses articles L. 241-1 et L. 252-1 ;",
+        "Vu le code de l'action sociale et des familles, notamment son article L. 226-1 ;",
+        # Another article of the loi n° 2023-380 (body scanners).
+        "Vu la loi n° 2023-380 du 19 mai 2023, notamment son article 11 ; décret n° 2023-828",
+        # An article whose code is not said, and nothing else about drones.
+        "Considérant que l'article L. 242-1 fixe l'assiette des cotisations ;",
+    ],
+)
+def test_articles_of_other_codes_give_no_hit(matcher: Matcher, text: str):
+    assert categories(matcher, text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Vu l'article L. 242-5 du code de la sécurité intérieure ;", "drone"),
+        ("Vu l'article L. 242-5 du CSI ;", "drone"),
+        (
+            "Vu le décret n° 2023-283 du 19 avril 2023 pris pour l'application des articles "
+            "L. 242-1 à L. 242-8 ;\nArticle 1er : la captation d'images est autorisée.",
+            "drone",
+        ),
+        (
+            "Vu le code de la sécurité intérieure, notamment ses articles L. 242-1 à L. 242-8 ;",
+            "drone",
+        ),
+        (
+            "Vu le code de la sécurité intérieure ;\nVu le code des transports ;\n"
+            "Vu le code de la sécurité intérieure, notamment son article L. 251-2 ;\n"
+            "Vu l'article L. 242-5 du même code ;",
+            "drone",
+        ),
+        # OCR damage in the code's name.
+        (
+            "VU le code de la s6curit6 int6rieure, notamment ses articles L.242-1 à L.242-8 ;",
+            "drone",
+        ),
+        (
+            "Vu l'article L. 226-1 du code de la sécurité intérieure ;\n"
+            "Article 1er : un périmètre de protection",
+            "perimetre-protection",
+        ),
+        ("Vu l'article 10 de la loi n° 2023-380 ; Vu le décret n° 2023-828 ;", "vsa"),
+        (
+            "Vu la loi n° 2023-380 relative aux jeux Olympiques, notamment son article 10 ;\n"
+            "Vu le décret n° 2023-828 ;",
+            "vsa",
+        ),
+    ],
+)
+def test_articles_of_the_right_code_count(matcher: Matcher, text: str, category: str):
+    assert category in categories(matcher, text)
+
+
+def test_an_article_of_an_unnamed_code_needs_another_signal(matcher: Matcher):
+    assert categories(matcher, "en application de l'article L. 242-5 ;") == set()
+    hit = only_hit(matcher, "en application de l'article L. 242-5, les drones de la DDSP")
+    assert hit.category == "drone"
+    assert "L. 242-5" in hit.terms
+
+
+# --- acts that authorise nothing ----------------------------------------------------------------
+
+
+def test_a_delegation_of_signature_is_no_authorisation(matcher: Matcher):
+    delegation = (
+        "Arrêté portant délégation de signature à M. le directeur de cabinet\n"
+        "Article 1er : Délégation de signature est donnée pour signer les autorisations de "
+        "captation d'images au moyen de caméras installées sur des aéronefs (article L. 242-5 du "
+        "code de la sécurité intérieure), les autorisations de systèmes de vidéoprotection et "
+        "l'emploi de traitements algorithmiques."
+    )
+    assert categories(matcher, delegation) == set()
+
+
+def test_citing_a_delegation_does_not_cancel_an_authorisation(matcher: Matcher):
+    authorisation = (
+        "Arrêté autorisant la captation d'images au moyen de caméras installées sur des aéronefs\n"
+        "Vu l'arrêté préfectoral du 2 janvier 2025 portant délégation de signature à M. le "
+        "directeur de cabinet ;\nArrête :\nArticle 1er : la DDSP est autorisée."
+    )
+    assert categories(matcher, authorisation) == {"drone"}
+
+
+def test_a_refusal_is_no_authorisation_but_an_abrogation_is_news(matcher: Matcher):
+    refusal = (
+        "Arrêté portant refus d'autorisation d'un système de vidéoprotection\nArticle 1er : La "
+        "demande d'autorisation d'installation d'un système de vidéoprotection est rejetée."
+    )
+    abrogation = (
+        "Arrêté portant abrogation de l'arrêté autorisant un système de vidéoprotection\n"
+        "Article 1er : L'autorisation du système de vidéoprotection est abrogée."
+    )
+    assert categories(matcher, refusal) == set()
+    assert categories(matcher, abrogation) == {"videoprotection"}
+
+
 # --- rules files -------------------------------------------------------------------------------
 
 
@@ -260,12 +372,23 @@ def test_configured_rules_replace_the_defaults(tmp_path: Path):
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
             "[[categories.signals]]\nweight = 0.5\n",
-            "a signal needs phrases or patterns",
+            "phrases or patterns are needed",
         ),
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\ntypo = 1\n'
             "[[categories.signals]]\nweight = 0.5\nphrases = ['a']\n",
             "categories.0.typo",
+        ),
+        (
+            'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
+            "[[categories.signals]]\nweight = 0.5\npatterns = ['l 1']\narticle_of = 'csi'\n",
+            "article_of 'csi' is not in legal_texts",
+        ),
+        (
+            'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
+            "[[categories.signals]]\nweight = 0.5\nphrases = ['a']\n"
+            "[[exclusions]]\nname = 'refus'\ncategories = ['y']\nphrases = ['refus']\n",
+            "unknown categories",
         ),
     ],
 )

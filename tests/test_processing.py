@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from attrap.cli import app
 from attrap.config import MatchingSettings, Settings, StorageSettings, load_settings
 from attrap.pipeline import process_document, reprocess
+from attrap.pipeline.document import ActPlace, pair_acts
 from attrap.store.db import Database, open_database
 from attrap.store.models import Act, Administration, Document, Hit, Page
 from bench.bulletins import Bulletin, build_bulletin, load_corpus
@@ -202,6 +203,85 @@ def test_reprocess_keeps_hits_that_still_match(
     again = reprocess(database, changed, None)
     assert (again.documents, again.kept_hits, again.removed_hits) == (2, 3, 1)
     assert len(again.new_hit_ids) == 1
+
+
+def hit_identities(database: Database) -> dict[str, tuple[int, object]]:
+    with database.session() as session:
+        return {h.category: (h.id, h.first_seen_at) for h in session.scalars(select(Hit))}
+
+
+def test_reprocess_keeps_hits_of_acts_whose_pages_moved(
+    database: Database, settings: Settings, bulletin: Bulletin
+):
+    document_id = add_document(database, settings, bulletin.path)
+    process_document(database, settings, document_id)
+    before = hit_identities(database)
+    drone_act, vsa_act = bulletin.acts[0], bulletin.acts[1]
+    # What an older segmentation stored: the drone act started on the sommaire page before it,
+    # and the VSA act's local number was not read and its pages ran one further.
+    with database.session() as session:
+        acts = {a.number: a for a in session.scalars(select(Act))}
+        acts[drone_act.number].page_start -= 1
+        acts[vsa_act.number].number = None
+        acts[vsa_act.number].page_end += 1
+
+    summary = reprocess(database, settings, None)
+
+    assert (summary.kept_hits, summary.removed_hits, summary.new_hit_ids) == (2, 0, [])
+    assert hit_identities(database) == before
+    with database.session() as session:
+        acts = [(a.number, a.page_start, a.page_end) for a in session.scalars(select(Act))]
+        assert sorted(acts) == sorted((a.number, a.page_start, a.page_end) for a in bulletin.acts)
+
+
+def test_reprocess_tells_apart_another_act_on_the_same_pages(
+    database: Database, settings: Settings, bulletin: Bulletin
+):
+    document_id = add_document(database, settings, bulletin.path)
+    process_document(database, settings, document_id)
+    before = hit_identities(database)
+    with database.session() as session:
+        vsa = session.scalars(select(Act).where(Act.number == bulletin.acts[1].number)).one()
+        vsa.number = None
+        vsa.title = "Arrêté portant autorisation de pêche scientifique dans l'étang de Berre"
+
+    summary = reprocess(database, settings, None)
+
+    assert (summary.kept_hits, summary.removed_hits, len(summary.new_hit_ids)) == (1, 1, 1)
+    after = hit_identities(database)
+    assert after["drone"] == before["drone"]
+    assert after["vsa"][0] != before["vsa"][0]
+
+
+def place(number: str | None, pages: tuple[int, int], title: str = "Arrêté") -> ActPlace:
+    return ActPlace(number, pages[0], pages[1], title)
+
+
+def test_pair_acts_by_number_wherever_their_pages_are():
+    stored = [place("13-2024-07-10-00003", (3, 4)), place("2024/DDSP/12", (5, 6))]
+    found = [place("2024/DDSP/12", (4, 7)), place("13-2024-07-10-00003", (2, 3))]
+    assert pair_acts(stored, found) == {0: 1, 1: 0}
+    # Different numbers are different acts, even on the same pages under the same title.
+    assert pair_acts([place("2024-1", (3, 4))], [place("2024-2", (3, 4))]) == {}
+    # Two stored acts sharing a number: the one whose pages overlap.
+    twins = [place("2024-1", (3, 3)), place("2024-1", (8, 9))]
+    assert pair_acts(twins, [place("2024-1", (9, 10))]) == {0: 1}
+
+
+def test_pair_acts_without_number_by_pages_and_title():
+    drone = "Arrêté autorisant la captation d'images au moyen de caméras aéroportées"
+    water = "Arrêté portant déclaration d'utilité publique du captage du Pré de la Dame"
+    stored = [place(None, (5, 5), water), place(None, (5, 6), drone)]
+    # Re-segmented: both now start on page 4, the drone title gained its continuation line.
+    found = [place(None, (4, 6), drone + " par la DDSP du Nord"), place(None, (4, 5), water)]
+    assert pair_acts(stored, found) == {0: 1, 1: 0}
+    # A number read this time only: still pages and title.
+    assert pair_acts(stored, [place("2024-9", (5, 7), drone)]) == {0: 1}
+    # No shared page, or another title: another act.
+    assert pair_acts(stored, [place(None, (7, 8), drone)]) == {}
+    assert pair_acts(stored, [place(None, (5, 6), "Arrêté portant fermeture d'un débit")]) == {}
+    # Without titles at all, the pages decide.
+    assert pair_acts([place(None, (3, 4), "")], [place(None, (4, 4), "")]) == {0: 0}
 
 
 def test_reprocess_command(bulletin: Bulletin, config_file: Path):

@@ -7,6 +7,13 @@ when the score reaches the category's ``min_score``. Negative weights are contex
 lowers « périmètre de protection »). A signal found only inside a « Vu … » citation counts
 ``citation_factor`` of its weight unless it sets ``citations = "full"`` (legal references are
 cited precisely there).
+
+Legal references are code-aware: a signal with ``article_of`` matches article numbers and counts
+only for articles of that legal text (``[legal_texts]``: how acts name it). « L. 242-1 » of the
+Code de la sécurité sociale is not the CSI's drone article. An article whose text cannot be told
+counts only beside another positive signal of the category. ``[[exclusions]]`` name what an act
+does that makes it no authorisation at all (it delegates signature, it refuses): found outside
+citations, the act gets no hit in the listed categories.
 """
 
 from __future__ import annotations
@@ -32,16 +39,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Signal(_Strict):
+class _Terms(_Strict):
     """Phrases (matched after normalisation, fuzzily when long) and regexes on folded text."""
 
-    name: str = ""
-    weight: float = Field(ge=-1, le=1)
     phrases: list[str] = Field(default_factory=list)
     # Regular expressions on the folded text (lower case, no accents, punctuation → one space).
     patterns: list[str] = Field(default_factory=list)
-    citations: Literal["discount", "full"] = "discount"
-    fuzzy: bool = True
 
     @field_validator("patterns")
     @classmethod
@@ -54,10 +57,34 @@ class Signal(_Strict):
         return patterns
 
     @model_validator(mode="after")
-    def _not_empty(self) -> Signal:
+    def _not_empty(self) -> _Terms:
         if not self.phrases and not self.patterns:
-            raise ValueError("a signal needs phrases or patterns")
+            raise ValueError("phrases or patterns are needed")
         return self
+
+
+class LegalText(_Terms):
+    """How acts name a code or a law: « code de la sécurité intérieure », « CSI »."""
+
+    # An article cited after a text of another kind is not its article: « L. 242-5 » is a code's,
+    # even in « Vu le décret …, pris pour l'application de l'article L. 242-5 ».
+    kind: Literal["code", "loi", "decret"]
+
+
+class Signal(_Terms):
+    name: str = ""
+    weight: float = Field(ge=-1, le=1)
+    citations: Literal["discount", "full"] = "discount"
+    fuzzy: bool = True
+    # The patterns match article numbers of this legal text (a key of ``legal_texts``).
+    article_of: str | None = None
+
+
+class Exclusion(_Terms):
+    """What makes an act no authorisation in these categories, when the act itself says it."""
+
+    name: str = ""
+    categories: list[str] = Field(min_length=1)
 
 
 class Category(_Strict):
@@ -75,7 +102,9 @@ class Rules(_Strict):
     fuzzy_min_length: int = Field(default=24, ge=8)
     fuzzy_threshold: float = Field(default=90, ge=50, le=100)
     snippet_chars: int = Field(default=200, ge=40)
+    legal_texts: dict[str, LegalText] = Field(default_factory=dict)
     categories: list[Category] = Field(min_length=1)
+    exclusions: list[Exclusion] = Field(default_factory=list)
 
     @field_validator("categories")
     @classmethod
@@ -85,6 +114,20 @@ class Rules(_Strict):
         if duplicates:
             raise ValueError(f"duplicate category ids: {', '.join(duplicates)}")
         return categories
+
+    @model_validator(mode="after")
+    def _known_references(self) -> Rules:
+        ids = {c.id for c in self.categories}
+        for exclusion in self.exclusions:
+            if unknown := sorted(set(exclusion.categories) - ids):
+                raise ValueError(f"exclusion {exclusion.name!r}: unknown categories {unknown}")
+        for category in self.categories:
+            for signal in category.signals:
+                if signal.article_of is not None and signal.article_of not in self.legal_texts:
+                    raise ValueError(
+                        f"{category.id}: article_of {signal.article_of!r} is not in legal_texts"
+                    )
+        return self
 
 
 def parse_rules(text: str, origin: str) -> Rules:

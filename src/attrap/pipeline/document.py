@@ -5,16 +5,19 @@ store acts → match → store hits. Each step records its outcome on the docume
 extracted → matched, or failed with the error), so a run killed anywhere resumes, and a rules
 change re-matches stored text without the network. Hits keep their id and ``first_seen_at`` across
 re-matching, so a hit is never notified twice.
+
+An act keeps its identity across re-segmentation (``pair_acts``): by its number when it has one,
+wherever its pages now start; otherwise by overlapping pages and a similar title.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
+from rapidfuzz import fuzz, utils
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -184,15 +187,68 @@ def _record_failure(database: Database, document_id: int, error: str) -> None:
         log.exception("could not record the failure of document %s", document_id)
 
 
-def _act_keys(places: Sequence[tuple[int, str | None]]) -> list[tuple[int, str | None, int]]:
-    """An act's identity across re-segmentation: where it starts, its number, and its rank
-    among acts sharing both (several unnumbered acts can start on one page)."""
-    seen: Counter[tuple[int, str | None]] = Counter()
-    keys = []
-    for place in places:
-        seen[place] += 1
-        keys.append((*place, seen[place]))
-    return keys
+# Titles of one act read by two segmentations (a continuation line more or less, OCR) compare at
+# least this well (rapidfuzz token_set_ratio, 0–100); titles of different acts rarely do.
+SAME_TITLE = 80
+
+
+@dataclass(frozen=True)
+class ActPlace:
+    """What identifies an act of a document across segmentations."""
+
+    number: str | None
+    page_start: int
+    page_end: int
+    title: str
+
+
+def pair_acts(stored: Sequence[ActPlace], found: Sequence[ActPlace]) -> dict[int, int]:
+    """Which stored act (index) each newly found act (index) is: ``{found: stored}``.
+
+    Acts with a number are the same act when their numbers are equal, wherever their pages are
+    (among stored acts sharing a number, the one overlapping most). When either has no number,
+    their pages must overlap and their titles be similar; the closest pairs are taken first.
+    """
+    pairs: dict[int, int] = {}
+    by_number: dict[str, list[int]] = {}
+    for index, act in enumerate(stored):
+        if act.number is not None:
+            by_number.setdefault(act.number, []).append(index)
+    for index, act in enumerate(found):
+        candidates = by_number.get(act.number, []) if act.number is not None else []
+        if candidates:
+            best = max(candidates, key=lambda s: (_overlap(stored[s], act), -s))
+            candidates.remove(best)
+            pairs[index] = best
+    used = set(pairs.values())
+    closeness = []
+    for index, act in enumerate(found):
+        if index in pairs:
+            continue
+        for s, old in enumerate(stored):
+            if s in used or (act.number is not None and old.number is not None):
+                continue
+            overlap = _overlap(old, act)
+            similarity = _title_similarity(old.title, act.title)
+            if overlap > 0 and similarity >= SAME_TITLE:
+                closeness.append((-similarity, -overlap, index, s))
+    for _, _, index, s in sorted(closeness):
+        if index not in pairs and s not in used:
+            pairs[index] = s
+            used.add(s)
+    return pairs
+
+
+def _title_similarity(a: str, b: str) -> float:
+    """0–100; two acts without a title are told apart by their pages alone."""
+    if not a.strip() and not b.strip():
+        return 100.0
+    return fuzz.token_set_ratio(a, b, processor=utils.default_process)
+
+
+def _overlap(a: ActPlace, b: ActPlace) -> int:
+    """How many pages two acts share."""
+    return max(0, min(a.page_end, b.page_end) - max(a.page_start, b.page_start) + 1)
 
 
 def _store_acts(
@@ -208,19 +264,24 @@ def _store_acts(
             .options(selectinload(Act.hits))
         )
     )
-    by_key = dict(zip(_act_keys([(a.page_start, a.number) for a in stored]), stored, strict=True))
+    pairs = pair_acts(
+        [ActPlace(a.number, a.page_start, a.page_end, a.title) for a in stored],
+        [ActPlace(s.number, s.page_start, s.page_end, s.title) for s in segments],
+    )
     changes = _Changes(acts=len(segments))
     new_hits: list[Hit] = []
     now = utcnow()
-    found_keys = _act_keys([(s.page_start, s.number) for s in segments])
-    for key, found in zip(found_keys, segments, strict=True):
-        act = by_key.pop(key, None)
-        if act is None:
-            act = Act(document_id=document.id, page_start=found.page_start, number=found.number)
+    for index, found in enumerate(segments):
+        if index in pairs:
+            act = stored[pairs[index]]
+        else:
+            act = Act(document_id=document.id)
             session.add(act)
+        act.number = found.number
+        act.page_start = found.page_start
+        act.page_end = found.page_end
         act.title = found.title
         act.signed_on = found.signed_on
-        act.page_end = found.page_end
         previous = {hit.category: hit for hit in act.hits}
         for candidate in matcher.match(found):
             hit = previous.pop(candidate.category, None)
@@ -238,9 +299,10 @@ def _store_acts(
         for gone in previous.values():
             act.hits.remove(gone)
             changes.removed_hits += 1
-    for act in by_key.values():
-        changes.removed_hits += len(act.hits)
-        session.delete(act)
+    kept = set(pairs.values())
+    for gone_act in (act for index, act in enumerate(stored) if index not in kept):
+        changes.removed_hits += len(gone_act.hits)
+        session.delete(gone_act)
     session.flush()
     changes.new_hit_ids = [hit.id for hit in new_hits]
     return changes
