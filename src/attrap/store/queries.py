@@ -133,7 +133,12 @@ def _count_by(session: Session, key: Any, hit_filter: HitFilter) -> dict[str, in
 def count_by_department(session: Session, hit_filter: HitFilter) -> dict[str, int]:
     """Hits per département under the filter's other criteria (the home page's map)."""
     unfiltered = dataclasses.replace(hit_filter, department=None)
-    return _count_by(session, Hit.department, unfiltered)
+    key: Any = Hit.department
+    if _dialect(session) == "sqlite":
+        # Unary plus keeps SQLite from walking the (department, first_seen_at) index to avoid
+        # sorting the groups: that reads the hits in random order (5× slower on a million).
+        key = literal_column("+hits.department")
+    return _count_by(session, key, unfiltered)
 
 
 def count_by_category(session: Session, hit_filter: HitFilter) -> dict[str, int]:
