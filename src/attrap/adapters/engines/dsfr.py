@@ -13,6 +13,11 @@ download link. A page is read in one pass:
 - other links are followed only when their text names such a period;
 - pagination is followed in the direction of the newest items, so that lists sorted oldest
   first jump to their last page instead of walking the archives.
+
+Incremental crawls (``incremental = true``, the default): a detail page — one the link leading
+to it dates to a single day — that earlier crawls found a bulletin on is not requested again (a
+published bulletin's page does not change), and a list stops being walked at a page whose items
+are all known (see ``Crawl.stops_at_known_page``).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
-    EngineSettings,
+    IncrementalSettings,
     Period,
     Request,
     SiteEngine,
@@ -48,7 +53,7 @@ from attrap.adapters.engines.common import (
 )
 
 
-class DsfrSettings(EngineSettings):
+class DsfrSettings(IncrementalSettings):
     # A regex whose first group is the year in titles, when the default detection misreads them.
     year_pattern: str | None = None
     # Follow cards, tiles and menu options whose title names no date (categories, detail pages).
@@ -102,6 +107,8 @@ class Visit:
     period: Period | None  # what the link leading here said about its content
     rank: int  # newest first: the end of the period, inherited when unknown
     start: bool = False
+    # Led to by a link dated to one day: a bulletin's own page, unchanged once published.
+    detail: bool = False
 
 
 @dataclass
@@ -113,6 +120,9 @@ class Listing:
     visits: list[Visit] = field(default_factory=list)
     item_dates: list[tuple[int, dt.date]] = field(default_factory=list)
     undated_items: int = 0
+    # Items of the wanted period that earlier crawls recorded (or found bulletins on), and not.
+    known_items: int = 0
+    unknown_items: int = 0
 
 
 class DsfrEngine(SiteEngine):
@@ -122,7 +132,7 @@ class DsfrEngine(SiteEngine):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         assert isinstance(settings, DsfrSettings)
-        crawl = Crawl(context, self.name, settings.max_pages)
+        crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         reader = PageReader(crawl, settings)
         queue: list[tuple[int, int, Visit]] = []
         start_rank = dt.date.max.toordinal()
@@ -133,6 +143,8 @@ class DsfrEngine(SiteEngine):
         sequence = len(queue)
         while queue:
             _, _, visit = heapq.heappop(queue)
+            if visit.detail and crawl.known(visit.request.url):
+                continue
             if not crawl.claim(visit.request):
                 continue
             page = await crawl.fetch(visit.request)
@@ -190,7 +202,7 @@ class PageReader:
             kind = link_kind(a, url, a.mem_id in extra or a.mem_id in grouped)
             if kind == "pdf":
                 handled.add(a.mem_id)
-                self.add_document(listing, a, url, position[a.mem_id], year, context)
+                self.add_document(listing, a, url, position[a.mem_id], year, visit, context)
             elif kind == "other-file":
                 handled.add(a.mem_id)
 
@@ -203,7 +215,8 @@ class PageReader:
             details = " ".join(text_of(d) for d in card.css(CARD_DETAIL))
             day = find_date(title) or find_date(details)
             period = Period.day(day) if day else self.period(title, year)
-            self.add_item(listing, position[link.mem_id], period)
+            target = absolute(page.url, attr(link, "href"))
+            self.add_item(listing, position[link.mem_id], period, target)
             self.follow(listing, page, link, period, visit, structured=True)
 
         for link in main.css(".fr-table a[href]"):
@@ -223,11 +236,18 @@ class PageReader:
         self.read_pagination(listing, page, main, visit)
         return listing
 
-    def add_item(self, listing: Listing, position: int, period: Period | None) -> None:
+    def add_item(
+        self, listing: Listing, position: int, period: Period | None, url: str | None
+    ) -> None:
         if period is None:
             listing.undated_items += 1
         else:
             listing.item_dates.append((position, period.end))
+        if url is not None and (period is None or period.reaches(self.crawl.not_before)):
+            if self.crawl.known(url):
+                listing.known_items += 1
+            else:
+                listing.unknown_items += 1
 
     def add_document(
         self,
@@ -236,6 +256,7 @@ class PageReader:
         url: str,
         position: int,
         year: int | None,
+        visit: Visit,
         context: Period | None,
     ) -> None:
         if not self.crawl.on_site(url):
@@ -264,7 +285,7 @@ class PageReader:
             if context is not None and context.is_day and inside:
                 day = context.start
         period = Period.day(day) if day else own or context
-        self.add_item(listing, position, period)
+        self.add_item(listing, position, period, url)
         if period is not None and not period.reaches(self.crawl.not_before):
             return
         titles = [t for t in map(clean_title, (text, title_attr, row_text)) if t]
@@ -272,7 +293,9 @@ class PageReader:
         title = next(
             (t for t in titles if any(c.isdigit() for c in t)), titles[0] if titles else name
         )
-        listing.refs.append(DocumentRef(url=url, title=title, published_on=day))
+        listing.refs.append(
+            DocumentRef(url=url, title=title, published_on=day, found_on=visit.request.url)
+        )
 
     def follow(
         self,
@@ -292,13 +315,16 @@ class PageReader:
                 return
         elif not period.reaches(self.crawl.not_before):
             return
-        listing.visits.append(self.visit(Request(url), period, visit))
+        detail = period is not None and period.is_day
+        listing.visits.append(self.visit(Request(url), period, visit, detail=detail))
 
-    def visit(self, request: Request, period: Period | None, parent: Visit) -> Visit:
+    def visit(
+        self, request: Request, period: Period | None, parent: Visit, *, detail: bool = False
+    ) -> Visit:
         # A child's period is at least as precise as its parent's: keep the parent's when unknown.
         period = period or parent.period
         rank = period.end.toordinal() if period else parent.rank
-        return Visit(request, period, min(rank, parent.rank))
+        return Visit(request, period, min(rank, parent.rank), detail=detail)
 
     def read_selects(
         self, listing: Listing, page: HtmlPage, main: LexborNode, year: int | None, visit: Visit
@@ -360,11 +386,15 @@ class PageReader:
         not_before = self.crawl.not_before
         all_recent = all(d >= not_before for d in dates)
         any_recent = listing.undated_items > 0 or not dates or any(d >= not_before for d in dates)
+        # Past a page of known items, older ones are known too: walk no further back.
+        older_needed = all_recent and not self.crawl.stops_at_known_page(
+            listing.known_items, listing.unknown_items
+        )
         if len(dates) > 1 and dates[0] > dates[-1]:  # newest first: older pages come next
-            return {"prev", "first"} | ({"next"} if all_recent else set())
+            return {"prev", "first"} | ({"next"} if older_needed else set())
         if len(dates) > 1 and dates[0] < dates[-1]:  # oldest first: the newest are on the last
             roles = {"last"} | ({"next"} if any_recent else set())
-            return roles | ({"prev"} if all_recent else set())
+            return roles | ({"prev"} if older_needed else set())
         if any_recent:
             return {"next", "prev", "first", "last", "page"}
         return {"last"}
