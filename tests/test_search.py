@@ -6,13 +6,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import delete, select, text
 from typer.testing import CliRunner
 
 from attrap.adapters.registry import load_adapters, sync_administrations
 from attrap.cli import app
 from attrap.config import Settings
-from attrap.store.db import Database, open_database
+from attrap.store.db import Database, alembic_config, open_database, upgrade
 from attrap.store.models import Act, Hit
 from attrap.store.queries import HitFilter, count_hits, search_hits
 from attrap.store.samples import add_sample_hits
@@ -75,11 +76,14 @@ def test_index_follows_title_changes_and_deletions(database: Database):
 
 def test_existing_hits_are_indexed_by_the_migration(database_url: str):
     """Hits stored before 0005 are searchable after it."""
-    database = open_database(database_url, migrate=False)
-    from attrap.store.db import upgrade
-
-    upgrade(database.engine, "0005-1")  # the schema just before full-text search
+    # Filled through the models, which describe the newest schema, then taken back to the
+    # schema just before full-text search.
+    database = open_database(database_url)
     filled(database, 15)
+    with database.engine.begin() as connection:
+        config = alembic_config(database.engine)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005-1")
     upgrade(database.engine)
     with database.session() as session:
         total = count_hits(session, HitFilter())

@@ -16,14 +16,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("crawl_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("not_before", sa.Date(), nullable=True))
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("source_url", sa.String(length=2048), nullable=True))
+    op.add_column("crawl_runs", sa.Column("not_before", sa.Date(), nullable=True))
+    op.add_column("documents", sa.Column("source_url", sa.String(length=2048), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_column("source_url")
-    with op.batch_alter_table("crawl_runs", schema=None) as batch_op:
-        batch_op.drop_column("not_before")
+    # Plain ALTER TABLE (SQLite >= 3.35): a batch "move and copy" of documents would drop the
+    # table, and with foreign keys on, cascade-delete its pages, acts and hits.
+    op.drop_column("documents", "source_url")
+    op.drop_column("crawl_runs", "not_before")

@@ -15,9 +15,10 @@ download link. A page is read in one pass:
   first jump to their last page instead of walking the archives.
 
 Incremental crawls (``incremental = true``, the default): a detail page — one the link leading
-to it dates to a single day — that earlier crawls found a bulletin on is not requested again (a
-published bulletin's page does not change), and a list stops being walked at a page whose items
-are all known (see ``Crawl.stops_at_known_page``).
+to it dates to a single day, and whose title names no longer period — that earlier crawls found
+a bulletin on is not requested again (a published bulletin's page does not change, while a
+"Juillet 2024" card published on 1 July leads to a page that grows all month), and a list stops
+being walked at a page whose items are all known (see ``Crawl.stops_at_known_page``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ OTHER_FILES = {
 }  # fmt: skip
 _OFFSET = re.compile(r"/\(offset\)/(\d+)")
 _FORMAT = re.compile(r"^\s*([a-z0-9]{2,5})\b", re.IGNORECASE)
+_NUMBER_SIGN = re.compile(r"\bn\s*[°º]|\bnum[ée]ro\b", re.IGNORECASE)
 CARD = ".fr-card, .fr-tile"
 CARD_LINK = (
     ".fr-card__title a[href], a.fr-card__link[href], .fr-tile__title a[href], a.fr-tile__link[href]"
@@ -213,24 +215,34 @@ class PageReader:
             handled.add(link.mem_id)
             title = text_of(link)
             details = " ".join(text_of(d) for d in card.css(CARD_DETAIL))
+            titled = self.period(title, year)
             day = find_date(title) or find_date(details)
-            period = Period.day(day) if day else self.period(title, year)
+            period = Period.day(day) if day else titled
             target = absolute(page.url, attr(link, "href"))
             self.add_item(listing, position[link.mem_id], period, target)
-            self.follow(listing, page, link, period, visit, structured=True)
+            # "Publié le" dates the card, not what a page titled by a month or year collects.
+            detail = is_one_day(period) and (
+                titled is None or titled.is_day or names_one_bulletin(title)
+            )
+            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
 
         for link in main.css(".fr-table a[href]"):
             if link.mem_id in handled:
                 continue
             handled.add(link.mem_id)
             row = next((n for n in ancestors(link) if n.tag == "tr"), None)
-            period = self.period(text_of(link), year) or self.period(text_of(row), year)
-            self.follow(listing, page, link, period, visit, structured=True)
+            titled = self.period(text_of(link), year)
+            period = titled or self.period(text_of(row), year)
+            # As on cards, a date elsewhere in the row may be the publication of a collection.
+            detail = is_one_day(titled)
+            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
 
         for a in main.css("a[href]"):
             if a.mem_id not in handled:
                 label = f"{text_of(a)} {attr(a, 'title')}"
-                self.follow(listing, page, a, self.period(label, year), visit, structured=False)
+                period = self.period(label, year)
+                detail = is_one_day(period)
+                self.follow(listing, page, a, period, visit, structured=False, detail=detail)
 
         self.read_selects(listing, page, main, year, visit)
         self.read_pagination(listing, page, main, visit)
@@ -306,6 +318,7 @@ class PageReader:
         visit: Visit,
         *,
         structured: bool,
+        detail: bool,
     ) -> None:
         url = absolute(page.url, attr(link, "href"))
         if url is None or url == page.url or not self.in_section(url):
@@ -315,7 +328,6 @@ class PageReader:
                 return
         elif not period.reaches(self.crawl.not_before):
             return
-        detail = period is not None and period.is_day
         listing.visits.append(self.visit(Request(url), period, visit, detail=detail))
 
     def visit(
@@ -398,6 +410,18 @@ class PageReader:
         if any_recent:
             return {"next", "prev", "first", "last", "page"}
         return {"last"}
+
+
+def is_one_day(period: Period | None) -> bool:
+    return period is not None and period.is_day
+
+
+def names_one_bulletin(title: str) -> bool:
+    """A number sign or a number besides years: "RAA n°7 juillet 2024", "Recueil 05-2024-051"
+    name one bulletin; "Juillet 2024", "RAA 2024", "1er semestre 2024" name collections."""
+    if _NUMBER_SIGN.search(title):
+        return True
+    return any(len(n) > 1 and not 1990 <= int(n) <= 2100 for n in re.findall(r"\d+", title))
 
 
 def link_kind(a: LexborNode, url: str, marked: bool) -> str:
