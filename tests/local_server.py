@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from attrap.adapters.base import CrawlContext, DocumentRef, Engine
+from attrap.adapters.fixtures import load_manifest
 from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
 
@@ -42,6 +43,9 @@ class Reply:
     # Send the body chunked, without Content-Length (size unknown until the end).
     chunked: bool = False
     delay_s: float = 0.0
+    # A trickling server: chunks of this size (chunked body), each after a pause.
+    chunk_bytes: int = 4096
+    chunk_pause_s: float = 0.0
 
 
 Handler = Callable[[Request], Reply]
@@ -159,9 +163,11 @@ class LocalServer:
             if reply.chunked:
                 handler.send_header("Transfer-Encoding", "chunked")
                 handler.end_headers()
-                for start in range(0, len(reply.body), 4096):
-                    piece = reply.body[start : start + 4096]
+                for start in range(0, len(reply.body), reply.chunk_bytes):
+                    piece = reply.body[start : start + reply.chunk_bytes]
+                    time.sleep(reply.chunk_pause_s)
                     handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    handler.wfile.flush()
                 handler.wfile.write(b"0\r\n\r\n")
                 return
             declared = reply.content_length if reply.content_length is not None else len(reply.body)
@@ -214,6 +220,19 @@ def crawl_settings(data_dir: Path, **crawl: Any) -> Settings:
     return Settings.model_validate(
         {"storage": {"data_dir": str(data_dir)}, "crawl": {**defaults, **crawl}}
     )
+
+
+DOWNLOAD_LINK = re.compile(r'href="(/contenu/telechargement/[^"]+)"')
+
+
+def serve_site(server: LocalServer, folder: Path) -> None:
+    """A saved DSFR site (``fixtures/sites/<family>``) on ``server``: each page under its path,
+    a real PDF behind every download link."""
+    for page in load_manifest(folder):
+        body = (folder / page.file).read_text(encoding="utf-8")
+        server.route(urlsplit(page.url).path, html(body))
+        for href in DOWNLOAD_LINK.findall(body):
+            server.route(href, pdf(make_pdf(href)))
 
 
 LINK = re.compile(r'<a href="([^"]+)"(?: data-date="([\d-]+)")?>([^<]*)</a>')

@@ -7,6 +7,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import itertools
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -286,6 +287,52 @@ def test_failed_download_leaves_nothing_behind(
     with pytest.raises(FetchError, match=error):
         download(settings, server.url("/file/raa.pdf"), VirtualClock())
     assert stored_files(settings) == []
+
+
+def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path: Path):
+    content = make_pdf("RAA servi goutte a goutte")
+    # ~20 chunks 50 ms apart: each read is quick (timeout_s never fires), the whole takes ~1 s.
+    server.route(
+        "/file/slow.pdf",
+        Reply(body=content, chunked=True, chunk_bytes=32, chunk_pause_s=0.05),
+    )
+    url = server.url("/file/slow.pdf")
+    settings = crawl_settings(tmp_path, timeout_s=1.0, max_download_s=0.3)
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"not finished after 0\.3 s"):
+        download(settings, url)
+    assert time.monotonic() - started < 0.9
+    assert stored_files(settings) == []
+    assert len(server.requests_to("/file/slow.pdf")) == 1  # not retried within the run
+
+    patient = crawl_settings(tmp_path, timeout_s=1.0, max_download_s=10)
+    assert download(patient, url).size == len(content)
+
+
+def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
+    settings = crawl_settings(tmp_path)
+    cache = settings.storage.data_dir / "http-cache"
+    two_hours_ago = time.time() - 2 * 3600
+    files = {
+        "stale": settings.pdf_dir / ".k1ll3d.part",
+        "stale page": cache / ".k1ll3d.part",
+        "in progress": settings.pdf_dir / ".busy42.part",
+        "old pdf": settings.pdf_dir / f"{'0' * 64}.pdf",
+    }
+    for name, path in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 partial")
+        if name != "in progress":
+            os.utime(path, (two_hours_ago, two_hours_ago))
+
+    async def start_client() -> None:
+        async with HttpClient(settings):
+            pass
+
+    asyncio.run(start_client())
+    assert stored_files(settings) == [".busy42.part", f"{'0' * 64}.pdf"]
+    assert list(cache.iterdir()) == []
 
 
 def test_http_proxy_from_config_is_used(server: LocalServer, tmp_path: Path):

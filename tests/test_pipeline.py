@@ -1,5 +1,5 @@
 """The crawl stage against a real local site, on SQLite and PostgreSQL: discovery, incremental
-downloads, duplicates, recorded failures and crawl_runs."""
+downloads and discovery, duplicates, recorded failures and crawl_runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from attrap.adapters.registry import AdapterSpec
+from attrap.adapters.engines import get_engine
+from attrap.adapters.fixtures import load_manifest
+from attrap.adapters.registry import AdapterSpec, load_file
 from attrap.config import Settings
 from attrap.pipeline import CrawlOutcome, CrawlProgress, DocumentProcessor, run_crawl
 from attrap.store.db import Database
@@ -29,8 +32,11 @@ from local_server import (
     make_pdf,
     pdf,
     revalidated_page,
+    serve_site,
     spec,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -255,3 +261,53 @@ def test_not_before_reaches_the_engine_and_progress_is_reported(
     assert reports[-1] == CrawlProgress(
         "T1", found=1, to_download=1, downloaded=1, failed=0, finished=True
     )
+
+
+def test_second_crawl_does_not_request_known_detail_pages_and_full_does(
+    server: LocalServer, tmp_path: Path, database: Database
+):
+    # Loire-Atlantique (family d): a list newest first, one detail page per bulletin.
+    site = REPO / "fixtures" / "sites" / "d"
+    serve_site(server, site)
+    section = urlsplit(load_manifest(site)[0].url).path
+    loire = load_file(REPO / "prefectures" / "44.toml")
+    loire = loire.model_copy(update={"start_urls": [server.url(section)]})
+    settings = crawl_settings(tmp_path)
+
+    def crawl_44(*, full: bool = False) -> tuple[CrawlOutcome, list[str]]:
+        before = len(server.log)
+        (outcome,) = asyncio.run(
+            run_crawl(
+                settings,
+                database,
+                [loire],
+                get_engine=get_engine,
+                not_before=dt.date(2024, 6, 1),
+                full=full,
+                clock=VirtualClock(),
+            )
+        )
+        return outcome, [r.path for r in server.log[before:]]
+
+    first, first_requests = crawl_44()
+    second, second_requests = crawl_44()
+    full, full_requests = crawl_44(full=True)
+
+    pages = [p for p in first_requests if not p.endswith(".pdf")]
+    assert len(pages) == 7  # 2 list pages, 5 detail pages
+    assert (first.found, first.new, first.downloaded) == (6, 6, 6)
+    docs = documents(database)
+    assert docs["RAA-n-185.pdf"].source_url == server.url(f"{section}/RAA-n-185")
+    assert docs["RAA-n-185-annexe.pdf"].source_url == server.url(f"{section}/RAA-n-185")
+    assert docs["Recueil-special-n-31.pdf"].source_url == server.url(
+        f"{section}/Recueil-special-n-31"
+    )
+    # Every bulletin on page 1 is known: its detail pages and page 2 are not asked for.
+    assert second_requests == [section]
+    assert (second.found, second.new, second.downloaded, second.error) == (0, 0, 0, None)
+    # --full walks every page again; the PDFs are known and not downloaded again.
+    assert sorted(full_requests) == sorted(pages)
+    assert (full.found, full.new, full.downloaded) == (6, 0, 0)
+    runs = crawl_runs(database)
+    assert [r.not_before for r in runs] == [dt.date(2024, 6, 1)] * 3
+    assert [(r.found, r.new) for r in runs] == [(6, 6), (0, 0), (6, 0)]

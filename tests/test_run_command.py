@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,10 +15,9 @@ from attrap.adapters.fixtures import load_manifest
 from attrap.cli import app
 from attrap.store.db import open_database
 from attrap.store.models import CrawlRun, Document
-from local_server import LocalServer, html, make_pdf, pdf
+from local_server import LocalServer, serve_site
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "a"
-DOWNLOAD_LINK = re.compile(r'href="(/contenu/telechargement/[^"]+)"')
 
 runner = CliRunner()
 
@@ -28,16 +26,15 @@ runner = CliRunner()
 def site() -> Iterator[LocalServer]:
     """Indre-et-Loire's saved RAA pages (family a), with a real PDF behind every download link."""
     with LocalServer().running() as server:
-        for page in load_manifest(SITE):
-            body = (SITE / page.file).read_text(encoding="utf-8")
-            server.route(urlsplit(page.url).path, html(body))
-            for href in DOWNLOAD_LINK.findall(body):
-                server.route(href, pdf(make_pdf(href)))
+        serve_site(server, SITE)
         yield server
 
 
-def write_config(tmp_path: Path, database_url: str, site: LocalServer) -> Path:
-    root = site.url(urlsplit(load_manifest(SITE)[0].url).path)
+def write_config(tmp_path: Path, database_url: str, start_urls: dict[str, str]) -> Path:
+    overrides = "".join(
+        f'[adapters.overrides."{code}"]\nstart_urls = ["{url}"]\n'
+        for code, url in start_urls.items()
+    )
     config = tmp_path / "attrap.toml"
     config.write_text(
         f"""
@@ -48,20 +45,21 @@ url = "{database_url}"
 [crawl]
 min_delay_s = 0
 max_attempts = 1
-[adapters.overrides."37"]
-start_urls = ["{root}"]
-[adapters.overrides."13"]
-start_urls = ["{site.url("/Publications/RAA-et-Archives")}"]
-""",
+{overrides}""",
         encoding="utf-8",
     )
     return config
 
 
+def start_url(site: LocalServer, folder: Path) -> str:
+    return site.url(urlsplit(load_manifest(folder)[0].url).path)
+
+
 def test_run_crawls_reports_and_a_second_run_downloads_nothing(
     site: LocalServer, tmp_path: Path, database_url: str
 ):
-    config = write_config(tmp_path, database_url, site)
+    start_urls = {"37": start_url(site, SITE), "13": site.url("/Publications/RAA-et-Archives")}
+    config = write_config(tmp_path, database_url, start_urls)
 
     first = runner.invoke(app, ["run", "37", "13", "-c", str(config)])
     assert first.exit_code == 0, first.output
@@ -94,3 +92,25 @@ def test_run_with_an_unknown_code_is_a_usage_error(config_file: Path):
     result = runner.invoke(app, ["run", "999", "-c", str(config_file)])
     assert result.exit_code == 2
     assert "unknown administration code" in result.output
+
+
+def test_run_full_walks_the_pages_an_incremental_run_skips(tmp_path: Path, database_url: str):
+    detail_family = SITE.parent / "d"
+    with LocalServer().running() as site:
+        serve_site(site, detail_family)
+        config = write_config(tmp_path, database_url, {"44": start_url(site, detail_family)})
+        command = ["run", "44", "--since", "2024-06-01", "-c", str(config)]
+
+        def pages_requested(arguments: list[str]) -> list[str]:
+            before = len(site.log)
+            result = runner.invoke(app, arguments)
+            assert result.exit_code == 0, result.output
+            return [r.path for r in site.log[before:] if not r.path.endswith(".pdf")]
+
+        first = pages_requested(command)
+        incremental = pages_requested(command)
+        full = pages_requested([*command, "--full"])
+
+    assert len(first) == 7
+    assert incremental == first[:1]
+    assert sorted(full) == sorted(first)

@@ -1,7 +1,7 @@
 """hits.department: the département a hit is filed under, copied from its administration
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 17:47:14.473967
 
 Plain ALTER TABLE rather than a batch migration: on SQLite a batch would recreate ``hits`` and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -131,6 +131,10 @@ def run(
     no_notify: Annotated[
         bool, typer.Option("--no-notify", help="Store hits without notifying them.")
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Walk every page again, ignoring what earlier runs found."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Crawl, download, extract and match: one full pass."""
@@ -150,6 +154,7 @@ def run(
             specs,
             get_engine=get_engine,
             not_before=since.date() if since else None,
+            full=full,
             process=process,
             progress=bars.update,
         )

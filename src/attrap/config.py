@@ -49,6 +49,8 @@ class CrawlSettings(_Section):
     timeout_s: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=5, ge=1)
     max_pdf_mb: float = Field(default=200.0, gt=0)
+    # Whole-body limit of one download attempt (timeout_s bounds each read, not a trickle).
+    max_download_s: float = Field(default=600.0, gt=0)
     max_retry_after_s: float = Field(default=600.0, ge=0)
     # How many runs try a document whose download keeps failing before it is left failed.
     max_download_runs: int = Field(default=3, ge=1)

@@ -10,6 +10,8 @@
   is kept under ``<data_dir>/http-cache`` and served again on 304.
 - PDFs are streamed to a temporary file, hashed while streaming, checked by their magic bytes and
   size, then atomically renamed to ``<pdf_dir>/<sha256>.pdf``; a failure leaves nothing behind.
+  A body still arriving after ``crawl.max_download_s`` fails the download. Temporary files a
+  killed process left behind are removed when a client starts.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ BACKOFF_MAX_S = 300.0
 # Readers accept a PDF header anywhere in the first KiB; so do we, and no further.
 PDF_MAGIC = b"%PDF-"
 PDF_MAGIC_WINDOW = 1024
+# A temporary file this old belongs to no live download: its process was killed.
+STALE_PART_S = 3600.0
+TEMP_PREFIX, TEMP_SUFFIX = ".", ".part"
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Transport failures worth another try; an unsupported scheme or a malformed request is not.
 RETRYABLE_TRANSPORT_ERRORS = (
@@ -140,7 +145,7 @@ class _PageCache:
 
     def store(self, url: str, page: _CachedPage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".part")
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(page), handle, ensure_ascii=False)
@@ -164,6 +169,21 @@ def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) ->
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def remove_stale_parts(directory: Path, *, older_than_s: float = STALE_PART_S) -> int:
+    """Delete the temporary files in ``directory`` untouched for ``older_than_s``; how many.
+    Younger ones may belong to another process downloading right now."""
+    limit = time.time() - older_than_s
+    removed = 0
+    for path in directory.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # removed meanwhile by the process that owned it
+    return removed
 
 
 def _describe(error: Exception) -> str:
@@ -201,6 +221,8 @@ class HttpClient:
         self._clock = clock or SystemClock()
         self._pdf_dir = settings.pdf_dir
         self._cache = _PageCache(settings.storage.data_dir / "http-cache")
+        for directory in (self._pdf_dir, self._cache.directory):
+            remove_stale_parts(directory)
         self._max_pdf_bytes = int(crawl.max_pdf_mb * 1024 * 1024)
         self._proxied = bool(crawl.proxy)
         self._client = httpx.AsyncClient(
@@ -265,7 +287,17 @@ class HttpClient:
         async def attempt() -> Download:
             async with self._open(url, "GET") as response:
                 self._check_status(url, response)
-                return await self._store_pdf(url, response)
+                try:
+                    async with asyncio.timeout(self._crawl.max_download_s):
+                        return await self._store_pdf(url, response)
+                except TimeoutError as exc:
+                    # Not retried now: a server this slow is as slow a second time; the next
+                    # run tries again (crawl.max_download_runs).
+                    raise FetchError(
+                        url,
+                        f"download not finished after {self._crawl.max_download_s:g} s "
+                        "(crawl.max_download_s)",
+                    ) from exc
 
         return await self._retrying(url, attempt)
 
@@ -408,7 +440,7 @@ class HttpClient:
         if declared.isdigit() and int(declared) > self._max_pdf_bytes:
             raise self._too_big(url)
         self._pdf_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=self._pdf_dir, prefix=".", suffix=".part")
+        fd, temp_name = tempfile.mkstemp(dir=self._pdf_dir, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         temp = Path(temp_name)
         try:
             digest = hashlib.sha256()

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import ENGINES, get_engine, validate_spec
 from attrap.adapters.engines.common import Period, find_date, find_period
+from attrap.adapters.engines.dsfr import names_one_bulletin
 from attrap.adapters.fixtures import FixtureFetcher
 from attrap.adapters.maintain import CrawlReport, crawl
 from attrap.adapters.registry import AdapterError, AdapterSpec, builtin_dir, load_file
@@ -148,8 +150,8 @@ def write_site(folder: Path, pages: dict[str, str]) -> None:
     (folder / "manifest.toml").write_text("\n".join(manifest))
 
 
-def discover(folder: Path, **dsfr: object) -> tuple[CrawlReport, FixtureFetcher]:
-    spec = AdapterSpec.model_validate(
+def site_spec(**dsfr: object) -> AdapterSpec:
+    return AdapterSpec.model_validate(
         {
             "code": "99",
             "name": "Préfecture test",
@@ -159,6 +161,10 @@ def discover(folder: Path, **dsfr: object) -> tuple[CrawlReport, FixtureFetcher]
             "dsfr": dsfr,
         }
     )
+
+
+def discover(folder: Path, **dsfr: object) -> tuple[CrawlReport, FixtureFetcher]:
+    spec = site_spec(**dsfr)
     fetcher = FixtureFetcher(folder)
     return asyncio.run(crawl(spec, fetcher, D(2024, 1, 1))), fetcher
 
@@ -234,3 +240,59 @@ def test_settings_for_exceptions_follow_undated_and_link_selector(tmp_path: Path
         (f"{HOST}/fichiers/raa?id=12", D(2024, 4, 4)),
     ]
     assert f"{SECTION}/Speciaux" not in fetcher.requested_urls
+
+
+def test_dsfr_skips_known_detail_pages_but_not_a_month_page_dated_by_its_card(tmp_path: Path):
+    month, detail = f"{SECTION}/Juillet-2024", f"{SECTION}/RAA-7"
+    month_card = (
+        '<div class="fr-card"><div class="fr-card__body"><h2 class="fr-card__title">'
+        f'<a href="{month}">Juillet 2024</a></h2>'
+        '<p class="fr-card__detail">Publié le 01/07/2024</p></div></div>'
+    )
+    write_site(
+        tmp_path,
+        {
+            SECTION: month_card + card("RAA n°7 du 3 juillet 2024", detail),
+            month: pdf("m1.pdf", "02/07/2024"),
+            detail: pdf("d7.pdf", "03/07/2024"),
+        },
+    )
+    engine = get_engine("dsfr")
+
+    def run(earlier: list[DocumentRef]) -> tuple[list[DocumentRef], list[str]]:
+        urls = {r.url for r in earlier} | {r.found_on for r in earlier if r.found_on}
+        fetcher = FixtureFetcher(tmp_path)
+        context = CrawlContext(site_spec(), fetcher, D(2024, 1, 1), urls.__contains__, None)
+
+        async def collect() -> list[DocumentRef]:
+            return [ref async for ref in engine.discover(context)]
+
+        return asyncio.run(collect()), fetcher.requested_urls
+
+    first, first_requests = run([])
+    second, second_requests = run(first)
+
+    assert {(r.url.rsplit("/", 1)[-1], r.found_on) for r in first} == {
+        ("m1.pdf", month),
+        ("d7.pdf", detail),
+    }
+    assert sorted(first_requests) == sorted([SECTION, month, detail])
+    # The month's page may have gained bulletins since; the bulletin's own page has not.
+    assert second_requests == [SECTION, month]
+    assert [r.url.rsplit("/", 1)[-1] for r in second] == ["m1.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("title", "one_bulletin"),
+    [
+        ("Recueil des actes administratifs n°05-2024-051", True),
+        ("RAA N° 7 - juillet 2024", True),
+        ("Recueil 13-2024-123", True),
+        ("Juillet 2024", False),
+        ("RAA 2024", False),
+        ("Recueils 2023-2024", False),
+        ("1er semestre 2024", False),
+    ],
+)
+def test_card_titles_naming_one_bulletin_or_a_collection(title: str, one_bulletin: bool):
+    assert names_one_bulletin(title) is one_bulletin

@@ -1,5 +1,6 @@
 """Each site family of docs SITES.md, crawled from its fixtures with the real adapter file: the
-exact bulletins (URL, date) found, and the pages before ``not_before`` never requested.
+exact bulletins (URL, date) found, and the pages before ``not_before`` never requested; then
+crawled again with what the first crawl found, asking the site for what is new only.
 
 Every test runs twice: through ``FixtureFetcher`` (what ``attrap adapters check --fixtures``
 uses) and through the project's ``HttpClient`` with the fixtures served by respx (redirects,
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -54,17 +57,44 @@ class Recorded:
         self.requested_urls = [r.url for r in self.requests]
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """What the crawl stage tells an engine after a crawl from ``since`` that found ``refs``
+    and finished (``since=None``: it did not finish)."""
+
+    refs: list[DocumentRef]
+    since: dt.date | None
+
+    def context(
+        self, spec: AdapterSpec, fetcher: FixtureFetcher | HttpClient, not_before: dt.date
+    ) -> CrawlContext:
+        urls = {r.url for r in self.refs} | {r.found_on for r in self.refs if r.found_on}
+        return CrawlContext(spec, fetcher, not_before, urls.__contains__, self.since)
+
+
 def crawl(
-    code: str, family: str, not_before: dt.date, spec: AdapterSpec | None = None
+    code: str,
+    family: str,
+    not_before: dt.date,
+    spec: AdapterSpec | None = None,
+    *,
+    site: Path | None = None,
+    earlier: Earlier | None = None,
 ) -> tuple[list[DocumentRef], FixtureFetcher | Recorded]:
+    """Crawl the fixtures of ``family`` (or the folder ``site``), knowing what ``earlier`` found."""
     spec = spec or load_file(REPO / "prefectures" / f"{code}.toml")
     engine = get_engine(spec.engine)
+    folder = site or SITES / family
 
     async def collect(fetcher: FixtureFetcher | HttpClient) -> list[DocumentRef]:
-        return [ref async for ref in engine.discover(CrawlContext(spec, fetcher, not_before))]
+        if earlier is None:
+            context = CrawlContext(spec, fetcher, not_before)
+        else:
+            context = earlier.context(spec, fetcher, not_before)
+        return [ref async for ref in engine.discover(context)]
 
     if transport == "fixture-fetcher":
-        fetcher = FixtureFetcher(SITES / family)
+        fetcher = FixtureFetcher(folder)
         return asyncio.run(collect(fetcher)), fetcher
 
     settings = Settings.model_validate({"crawl": {"min_delay_s": 0, "max_attempts": 1}})
@@ -74,9 +104,9 @@ def crawl(
             return await collect(client)
 
     with respx.mock(assert_all_called=False) as router:
-        fixture_routes(router, SITES / family)
+        fixture_routes(router, folder)
         refs = asyncio.run(over_http())
-        return refs, Recorded(SITES / family, router)
+        return refs, Recorded(folder, router)
 
 
 def found(refs: list[DocumentRef]) -> list[tuple[str, dt.date | None]]:
@@ -361,3 +391,208 @@ def test_police_anti_bot_page_is_an_error():
     spec = spec.model_copy(update={"start_urls": [f"{PREFECTURE_DE_POLICE}/challenge"]})
     with pytest.raises(AdapterError, match="anti-bot"):
         crawl("PP", "police", D(2024, 6, 1), spec=spec)
+
+
+# --- Incremental crawls: a second crawl knowing what the first found --------------------------
+
+LOIRE_ATLANTIQUE = "https://www.loire-atlantique.gouv.fr"
+LA_SECTION = (
+    f"{LOIRE_ATLANTIQUE}/Publications/Recueil-des-actes-administratifs-RAA-en-Loire-Atlantique"
+)
+LA_FILES = f"{LOIRE_ATLANTIQUE}/contenu/telechargement"
+HAUTES_ALPES_2024 = (
+    "https://www.hautes-alpes.gouv.fr/Publications/Recueil-des-actes-administratifs/Annee-2024"
+)
+
+
+def site_with_new_bulletin(
+    tmp_path: Path,
+    family: str,
+    *,
+    list_file: str,
+    before: str,
+    card: str,
+    model_detail: str,
+    detail_url: str,
+    changes: dict[str, str],
+) -> Path:
+    """A copy of a fixture site where a bulletin was published since: its card inserted in
+    ``list_file`` before the first ``before``, and its detail page made from ``model_detail``
+    with ``changes`` applied."""
+    site = tmp_path / family
+    shutil.copytree(SITES / family, site)
+    listing = site / list_file
+    text = listing.read_text(encoding="utf-8")
+    assert before in text
+    listing.write_text(text.replace(before, card + before, 1), encoding="utf-8")
+    detail = (site / model_detail).read_text(encoding="utf-8")
+    for old, new in changes.items():
+        assert old in detail, old
+        detail = detail.replace(old, new)
+    (site / "new-detail.html").write_text(detail, encoding="utf-8")
+    with (site / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(f'\n[[page]]\nurl = "{detail_url}"\nfile = "new-detail.html"\n')
+    return site
+
+
+def card(href: str, title: str, published: str) -> str:
+    return (
+        '<div class="fr-card fr-card--horizontal"><div class="fr-card__body">'
+        f'<h2 class="fr-card__title"><a class="fr-card__link" href="{href}">{title}</a></h2>'
+        f'<p class="fr-card__detail">Publié le {published}</p></div></div>\n'
+    )
+
+
+def test_d_second_crawl_reads_the_first_list_page_only():
+    first, first_fetcher = crawl("44", "d", D(2024, 6, 1))
+    refs, fetcher = crawl("44", "d", D(2024, 6, 1), earlier=Earlier(first, D(2024, 6, 1)))
+
+    assert len(first_fetcher.requests) == 7  # 2 list pages, 5 detail pages
+    # Page 1 shows three bulletins whose detail pages gave documents: nothing new, stop there.
+    assert fetcher.requested_urls == [LA_SECTION]
+    assert refs == []
+
+
+def test_d_second_crawl_finds_a_new_bulletin_with_three_requests(tmp_path: Path):
+    first, _ = crawl("44", "d", D(2024, 6, 1))
+    site = site_with_new_bulletin(
+        tmp_path,
+        "d",
+        list_file="list-p1.html",
+        before='<div class="fr-card fr-card--horizontal fr-card--sm',
+        card=card(
+            "/Publications/Recueil-des-actes-administratifs-RAA-en-Loire-Atlantique/RAA-n-200",
+            "Recueil des actes administratifs n°200",
+            "05/11/2024",
+        ),
+        model_detail="detail-raa-n-185.html",
+        detail_url=f"{LA_SECTION}/RAA-n-200",
+        changes={
+            "n°185 du 16 octobre 2024": "n°200 du 5 novembre 2024",
+            "16/10/2024": "05/11/2024",
+            "818500/618500/file/RAA-n-185.pdf": "820000/620000/file/RAA-n-200.pdf",
+            "818501/618501/file/RAA-n-185-annexe.pdf": "820001/620001/file/RAA-n-200-annexe.pdf",
+        },
+    )
+    refs, fetcher = crawl(
+        "44", "d", D(2024, 6, 1), site=site, earlier=Earlier(first, D(2024, 6, 1))
+    )
+
+    assert found(refs) == expect(
+        (f"{LA_FILES}/820000/620000/file/RAA-n-200.pdf", D(2024, 11, 5)),
+        (f"{LA_FILES}/820001/620001/file/RAA-n-200-annexe.pdf", D(2024, 11, 5)),
+    )
+    assert {r.found_on for r in refs} == {f"{LA_SECTION}/RAA-n-200"}
+    # Page 1 holds a new item, so page 2 is read too; it is all known: the walk ends there.
+    assert fetcher.requested_urls == [
+        LA_SECTION,
+        f"{LA_SECTION}/(offset)/3",
+        f"{LA_SECTION}/RAA-n-200",
+    ]
+
+
+def test_d_crawl_reaching_further_back_than_the_earlier_ones_walks_the_older_pages():
+    first, _ = crawl("44", "d", D(2024, 9, 1))
+    refs, fetcher = crawl("44", "d", D(2024, 6, 1), earlier=Earlier(first, D(2024, 9, 1)))
+
+    assert {r.url.rsplit("/", 1)[-1] for r in refs} == {
+        "RAA-n-160.pdf",
+        "RAA-n-140.pdf",
+        "Recueil-special-n-31.pdf",
+    }
+    # The detail pages of 185 and special 45 gave documents already: not asked again.
+    assert sorted(fetcher.requested_urls) == sorted(
+        [LA_SECTION, f"{LA_SECTION}/(offset)/3"]
+        + [f"{LA_SECTION}/{name}" for name in ("RAA-n-160", "RAA-n-140", "Recueil-special-n-31")]
+    )
+
+
+def test_d_earlier_crawl_that_did_not_finish_only_spares_detail_pages():
+    first, _ = crawl("44", "d", D(2024, 6, 1))
+    refs, fetcher = crawl("44", "d", D(2024, 6, 1), earlier=Earlier(first, None))
+
+    assert refs == []
+    assert fetcher.requested_urls == [LA_SECTION, f"{LA_SECTION}/(offset)/3"]
+
+
+def test_d_incremental_false_walks_everything_again():
+    spec = load_file(REPO / "prefectures" / "44.toml")
+    spec = AdapterSpec.model_validate({**spec.model_dump(), "dsfr": {"incremental": False}})
+    first, first_fetcher = crawl("44", "d", D(2024, 6, 1), spec=spec)
+    refs, fetcher = crawl("44", "d", D(2024, 6, 1), spec, earlier=Earlier(first, D(2024, 6, 1)))
+
+    assert found(refs) == found(first)
+    assert fetcher.requested_urls == first_fetcher.requested_urls
+
+
+def test_c_oldest_first_second_crawl_does_not_walk_back_from_a_known_last_page():
+    first, first_fetcher = crawl("05", "c", D(2024, 6, 1))
+    refs, fetcher = crawl("05", "c", D(2024, 6, 1), earlier=Earlier(first, D(2024, 6, 1)))
+
+    assert len(first_fetcher.requests) == 8
+    assert refs == []
+    assert fetcher.requested_urls == [
+        "https://www.hautes-alpes.gouv.fr/Publications/Recueil-des-actes-administratifs",
+        HAUTES_ALPES_2024,
+        f"{HAUTES_ALPES_2024}/(offset)/6",
+    ]
+
+
+def test_c_oldest_first_new_bulletin_on_the_last_page(tmp_path: Path):
+    first, _ = crawl("05", "c", D(2024, 6, 1))
+    detail_url = f"{HAUTES_ALPES_2024}/Recueil-des-actes-administratifs-n-05-2024-054"
+    site = site_with_new_bulletin(
+        tmp_path,
+        "c",
+        list_file="annee-2024-p3.html",
+        before='<nav role="navigation" class="fr-pagination"',
+        card=card(
+            "/Publications/Recueil-des-actes-administratifs/Annee-2024/"
+            "Recueil-des-actes-administratifs-n-05-2024-054",
+            "Recueil des actes administratifs n°05-2024-054",
+            "09/12/2024",
+        ),
+        model_detail="detail-053.html",
+        detail_url=detail_url,
+        changes={
+            "600053/440053/file/RAA_05-2024-053.pdf": "600054/440054/file/RAA_05-2024-054.pdf"
+        },
+    )
+    refs, fetcher = crawl(
+        "05", "c", D(2024, 6, 1), site=site, earlier=Earlier(first, D(2024, 6, 1))
+    )
+
+    files = "https://www.hautes-alpes.gouv.fr/contenu/telechargement"
+    assert found(refs) == expect(
+        (f"{files}/600054/440054/file/RAA_05-2024-054.pdf", D(2024, 12, 9))
+    )
+    # The last page has a new item: one page back, all known, the walk stops (no detail pages
+    # of page 2 requested).
+    assert fetcher.requested_urls == [
+        "https://www.hautes-alpes.gouv.fr/Publications/Recueil-des-actes-administratifs",
+        HAUTES_ALPES_2024,
+        f"{HAUTES_ALPES_2024}/(offset)/6",
+        f"{HAUTES_ALPES_2024}/(offset)/3",
+        detail_url,
+    ]
+
+
+def test_dims_second_crawl_stops_at_a_page_of_known_acts():
+    first, first_fetcher = crawl("57", "dims", D(2024, 6, 1))
+    refs, fetcher = crawl("57", "dims", D(2024, 6, 1), earlier=Earlier(first, D(2024, 6, 1)))
+
+    acts = f"{MOSELLE}/index.php?op=raa&do=raa-acte"
+    assert first_fetcher.requested_urls == [f"{MOSELLE}/raa.html", acts, f"{acts}&page=2"]
+    # The first page's acts, all known, are given again; the second page is not asked for.
+    assert found(refs) == found([r for r in first if r.found_on == acts])
+    assert fetcher.requested_urls == [f"{MOSELLE}/raa.html", acts]
+
+
+def test_police_second_crawl_stops_at_a_page_of_known_orders():
+    start = f"{PREFECTURE_DE_POLICE}/actualites-et-presse/arretes/accueil-arretes"
+    first, first_fetcher = crawl("PP", "police", D(2024, 6, 1))
+    refs, fetcher = crawl("PP", "police", D(2024, 6, 1), earlier=Earlier(first, D(2024, 6, 1)))
+
+    assert first_fetcher.requested_urls == [start, f"{start}?page=1"]
+    assert found(refs) == found([r for r in first if r.found_on == start])
+    assert fetcher.requested_urls == [start]

@@ -5,7 +5,7 @@ database."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,11 +14,13 @@ from attrap.adapters.registry import AdapterSpec
 
 @dataclass(frozen=True)
 class DocumentRef:
-    """A bulletin found on a site: its absolute URL, title and publication date when known."""
+    """A bulletin found on a site: its absolute URL, title and publication date when known, and
+    the URL requested for the page whose link yielded it (``found_on``)."""
 
     url: str
     title: str
     published_on: dt.date | None = None
+    found_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,33 @@ class PageFetcher(Protocol):
         ...
 
 
+def nothing_known(url: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class CrawlContext:
-    """What an engine gets for one crawl."""
+    """What an engine gets for one crawl, including what earlier crawls of the administration
+    found, so that repeated crawls ask the site for what is new only:
+
+    - ``known(url)``: the URL is a bulletin already recorded, or a page one was found on;
+    - ``known_since``: earlier crawls that ran to their end saw every bulletin published on or
+      after this date (None: no such crawl). Only when it is not after ``not_before`` may an
+      engine stop walking a list at a page whose items are all known; otherwise the older pages
+      hold bulletins no crawl has looked for yet.
+    """
 
     spec: AdapterSpec
     fetcher: PageFetcher
     not_before: dt.date
+    known: Callable[[str], bool] = nothing_known
+    known_since: dt.date | None = None
 
 
 class Engine(Protocol):
     """A site family. ``discover`` yields every bulletin published on or after ``not_before``
-    (undated ones too), without walking archive pages that are entirely older."""
+    (undated ones too), without walking archive pages that are entirely older. Bulletins the
+    context says are known may be left out, with the pages that would only lead to them."""
 
     name: str
 

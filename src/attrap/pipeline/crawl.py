@@ -4,6 +4,10 @@ Every outcome is recorded as it happens (a ``crawl_runs`` row per administration
 ``documents`` row per bulletin), so a run killed at any point resumes where it stopped: documents
 discovered but not downloaded yet, or whose download failed fewer than
 ``crawl.max_download_runs`` times, are downloaded by the next run.
+
+Engines are told what earlier runs found (the documents' URLs and the pages they were found on,
+and how far back finished runs looked), so that a repeated crawl only asks the site for what is
+new; ``full=True`` hides that knowledge for one run.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from attrap.adapters.base import CrawlContext, DocumentRef, Engine
@@ -71,6 +75,7 @@ class _Crawl:
         database: Database,
         client: HttpClient,
         not_before: dt.date,
+        full: bool,
         process: DocumentProcessor | None,
         progress: ProgressCallback | None,
     ) -> None:
@@ -78,6 +83,7 @@ class _Crawl:
         self.database = database
         self.client = client
         self.not_before = not_before
+        self.full = full
         self.max_download_runs = settings.crawl.max_download_runs
         self.process = process
         self.progress = progress
@@ -112,7 +118,11 @@ class _Crawl:
     async def run(self, get_engine: EngineLookup) -> CrawlOutcome:
         with self.database.session() as session:
             sync_administrations(session, [self.spec])
-            run = CrawlRun(administration_code=self.spec.code, started_at=utcnow())
+            run = CrawlRun(
+                administration_code=self.spec.code,
+                started_at=utcnow(),
+                not_before=self.not_before,
+            )
             session.add(run)
             session.flush()
             run_id = run.id
@@ -143,7 +153,7 @@ class _Crawl:
         was found before it is still downloaded."""
         try:
             engine = get_engine(self.spec.engine)
-            context = CrawlContext(spec=self.spec, fetcher=self.client, not_before=self.not_before)
+            context = self.context()
             async for ref in engine.discover(context):
                 if ref.published_on is not None and ref.published_on < self.not_before:
                     continue
@@ -155,6 +165,28 @@ class _Crawl:
             log.debug("discovery for %s failed", self.spec.code, exc_info=True)
             self.error = describe_error(exc)
 
+    def context(self) -> CrawlContext:
+        """The engine's view of this crawl, with what earlier runs found unless ``full``."""
+        context = CrawlContext(spec=self.spec, fetcher=self.client, not_before=self.not_before)
+        if self.full:
+            return context
+        code = self.spec.code
+        with self.database.session() as session:
+            rows = session.execute(
+                select(Document.url, Document.source_url).where(
+                    Document.administration_code == code
+                )
+            )
+            known = frozenset(url for row in rows for url in row if url)
+            known_since = session.scalar(
+                select(func.min(CrawlRun.not_before)).where(
+                    CrawlRun.administration_code == code,
+                    CrawlRun.finished_at.is_not(None),
+                    CrawlRun.error.is_(None),
+                )
+            )
+        return replace(context, known=known.__contains__, known_since=known_since)
+
     def record(self, ref: DocumentRef) -> bool:
         """Store a found bulletin; True when its URL was not known yet."""
         try:
@@ -165,6 +197,7 @@ class _Crawl:
                         Document(
                             administration_code=self.spec.code,
                             url=ref.url,
+                            source_url=ref.found_on,
                             title=ref.title,
                             published_on=ref.published_on,
                             status="discovered",
@@ -172,6 +205,7 @@ class _Crawl:
                     )
                     return True
                 known.title = known.title or ref.title
+                known.source_url = known.source_url or ref.found_on
                 known.published_on = known.published_on or ref.published_on
                 return False
         except IntegrityError:
@@ -258,17 +292,20 @@ async def crawl_administration(
     client: HttpClient,
     get_engine: EngineLookup,
     not_before: dt.date | None = None,
+    full: bool = False,
     process: DocumentProcessor | None = None,
     progress: ProgressCallback | None = None,
 ) -> CrawlOutcome:
     """Discover and download one administration's bulletins, recording a ``crawl_runs`` row.
-    Never raises for a failing site: the failure is in the outcome and the row."""
+    Never raises for a failing site: the failure is in the outcome and the row. ``full`` walks
+    the site as if nothing had been found before (a maintainer repairing an adapter)."""
     crawl = _Crawl(
         spec,
         settings=settings,
         database=database,
         client=client,
         not_before=not_before or settings.crawl.not_before,
+        full=full,
         process=process,
         progress=progress,
     )
@@ -282,6 +319,7 @@ async def run_crawl(
     *,
     get_engine: EngineLookup,
     not_before: dt.date | None = None,
+    full: bool = False,
     process: DocumentProcessor | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock | None = None,
@@ -299,6 +337,7 @@ async def run_crawl(
                         client=client,
                         get_engine=get_engine,
                         not_before=not_before,
+                        full=full,
                         process=process,
                         progress=progress,
                     )

@@ -103,6 +103,8 @@ class Document(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     administration_code: Mapped[str] = mapped_column(ForeignKey("administrations.code"))
     url: Mapped[str] = mapped_column(String(2048), unique=True)
+    # The page whose link yielded it: an incremental crawl does not request it again.
+    source_url: Mapped[str | None] = mapped_column(String(2048))
     title: Mapped[str] = mapped_column(Text, default="")
     published_on: Mapped[dt.date | None] = mapped_column(Date)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -233,6 +235,9 @@ class CrawlRun(Base):
     found: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    # The run looked for bulletins published since then: a finished run without error tells how
+    # far back the administration's bulletins are all known.
+    not_before: Mapped[dt.date | None] = mapped_column(Date)
     # None while running or when the run succeeded; else what stopped it.
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -27,6 +27,12 @@ class EngineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class IncrementalSettings(EngineSettings):
+    # Skip what earlier crawls found (see ``Crawl.known``); false for a site that reorders or
+    # rewrites its pages, where only a full walk is safe.
+    incremental: bool = True
+
+
 class SiteEngine(ABC):
     """An engine of the registry: a name, its settings model and ``discover``."""
 
@@ -232,10 +238,13 @@ class Request:
 class Crawl:
     """Visited requests, the page budget, the site's hosts and the references already given."""
 
-    def __init__(self, context: CrawlContext, engine: str, max_pages: int) -> None:
+    def __init__(
+        self, context: CrawlContext, engine: str, max_pages: int, *, incremental: bool = False
+    ) -> None:
         self.context = context
         self.engine = engine
         self.max_pages = max_pages
+        self.incremental = incremental
         self.pages = 0
         self.visited: set[Request] = set()
         self.hosts = {urlsplit(u).hostname for u in context.spec.start_urls}
@@ -245,6 +254,18 @@ class Crawl:
     @property
     def not_before(self) -> dt.date:
         return self.context.not_before
+
+    def known(self, url: str) -> bool:
+        """An earlier crawl recorded this bulletin, or found one on this page."""
+        return self.incremental and self.context.known(url)
+
+    def stops_at_known_page(self, known_items: int, unknown_items: int) -> bool:
+        """A list page whose items (those of the wanted period) are all known ends the walk in
+        its direction: what lies beyond is older still, and was seen by earlier crawls — as long
+        as those covered ``not_before``."""
+        since = self.context.known_since
+        covered = since is not None and since <= self.not_before
+        return self.incremental and covered and known_items > 0 and unknown_items == 0
 
     def on_site(self, url: str) -> bool:
         return urlsplit(url).hostname in self.hosts

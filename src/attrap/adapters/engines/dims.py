@@ -5,7 +5,8 @@ The list of acts (``index.php?op=raa&do=raa-acte``) only answers after a first r
 with an unrelated page. The fetcher keeps cookies for the whole crawl, and a list without rows
 (and without the site's "aucun …" message) is reported as an error instead of "nothing new".
 Rows alternate ``tr.li1`` / ``tr.li2``; each carries its date and a
-``dims_op=doc_file_download`` link to a scanned PDF."""
+``dims_op=doc_file_download`` link to a scanned PDF. The list is newest first: an incremental
+crawl stops at a page whose acts are all known."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pydantic import Field
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
-    EngineSettings,
+    IncrementalSettings,
     Period,
     Request,
     SiteEngine,
@@ -37,7 +38,7 @@ _DATE_CELL = re.compile(r"^\s*\d{1,2}/\d{1,2}/\d{4}\s*$")
 DOWNLOAD = "a[href*='dims_op=doc_file_download']"
 
 
-class DimsSettings(EngineSettings):
+class DimsSettings(IncrementalSettings):
     # The list of acts, relative to the start URL (the page that opens the session).
     list_path: str = "index.php?op=raa&do=raa-acte"
     max_pages: int = Field(default=50, ge=1, le=1_000)
@@ -50,7 +51,7 @@ class DimsEngine(SiteEngine):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         assert isinstance(settings, DimsSettings)
-        crawl = Crawl(context, self.name, settings.max_pages)
+        crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         session_url = context.spec.start_urls[0]
         crawl.claim(Request(session_url))
         opened = await crawl.fetch(Request(session_url))
@@ -61,7 +62,7 @@ class DimsEngine(SiteEngine):
             if not crawl.claim(request):
                 continue
             page = await crawl.fetch(request)
-            refs, pages = read_list(page, crawl, first=first)
+            refs, pages = read_list(page, request, crawl, first=first)
             first = False
             for ref in refs:
                 if crawl.new_ref(ref.url):
@@ -71,7 +72,7 @@ class DimsEngine(SiteEngine):
 
 
 def read_list(
-    page: HtmlPage, crawl: Crawl, *, first: bool
+    page: HtmlPage, request: Request, crawl: Crawl, *, first: bool
 ) -> tuple[list[DocumentRef], list[Request]]:
     tree = parse(page)
     rows = tree.css(ROWS)
@@ -96,9 +97,12 @@ def read_list(
         if day is not None and not Period.day(day).reaches(crawl.not_before):
             reached_old = True
         else:
-            refs.append(DocumentRef(url=url, title=title or text_of(link), published_on=day))
+            title = title or text_of(link)
+            refs.append(DocumentRef(url, title, published_on=day, found_on=request.url))
+    known = sum(crawl.known(ref.url) for ref in refs)
     pages: list[Request] = []
-    if not reached_old:  # newest first: past an old item, the next pages are older
+    # Newest first: past an old item, or a page of known ones, the next pages hold no news.
+    if not reached_old and not crawl.stops_at_known_page(known, len(refs) - known):
         following = page_number(page.url) + 1
         for a in tree.css("a[href*='page=']"):
             url = absolute(page.url, attr(a, "href"))

@@ -13,6 +13,12 @@ download link. A page is read in one pass:
 - other links are followed only when their text names such a period;
 - pagination is followed in the direction of the newest items, so that lists sorted oldest
   first jump to their last page instead of walking the archives.
+
+Incremental crawls (``incremental = true``, the default): a detail page — one the link leading
+to it dates to a single day, and whose title names no longer period — that earlier crawls found
+a bulletin on is not requested again (a published bulletin's page does not change, while a
+"Juillet 2024" card published on 1 July leads to a page that grows all month), and a list stops
+being walked at a page whose items are all known (see ``Crawl.stops_at_known_page``).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
-    EngineSettings,
+    IncrementalSettings,
     Period,
     Request,
     SiteEngine,
@@ -48,7 +54,7 @@ from attrap.adapters.engines.common import (
 )
 
 
-class DsfrSettings(EngineSettings):
+class DsfrSettings(IncrementalSettings):
     # A regex whose first group is the year in titles, when the default detection misreads them.
     year_pattern: str | None = None
     # Follow cards, tiles and menu options whose title names no date (categories, detail pages).
@@ -88,6 +94,7 @@ OTHER_FILES = {
 }  # fmt: skip
 _OFFSET = re.compile(r"/\(offset\)/(\d+)")
 _FORMAT = re.compile(r"^\s*([a-z0-9]{2,5})\b", re.IGNORECASE)
+_NUMBER_SIGN = re.compile(r"\bn\s*[°º]|\bnum[ée]ro\b", re.IGNORECASE)
 CARD = ".fr-card, .fr-tile"
 CARD_LINK = (
     ".fr-card__title a[href], a.fr-card__link[href], .fr-tile__title a[href], a.fr-tile__link[href]"
@@ -102,6 +109,8 @@ class Visit:
     period: Period | None  # what the link leading here said about its content
     rank: int  # newest first: the end of the period, inherited when unknown
     start: bool = False
+    # Led to by a link dated to one day: a bulletin's own page, unchanged once published.
+    detail: bool = False
 
 
 @dataclass
@@ -113,6 +122,9 @@ class Listing:
     visits: list[Visit] = field(default_factory=list)
     item_dates: list[tuple[int, dt.date]] = field(default_factory=list)
     undated_items: int = 0
+    # Items of the wanted period that earlier crawls recorded (or found bulletins on), and not.
+    known_items: int = 0
+    unknown_items: int = 0
 
 
 class DsfrEngine(SiteEngine):
@@ -122,7 +134,7 @@ class DsfrEngine(SiteEngine):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         assert isinstance(settings, DsfrSettings)
-        crawl = Crawl(context, self.name, settings.max_pages)
+        crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         reader = PageReader(crawl, settings)
         queue: list[tuple[int, int, Visit]] = []
         start_rank = dt.date.max.toordinal()
@@ -133,6 +145,8 @@ class DsfrEngine(SiteEngine):
         sequence = len(queue)
         while queue:
             _, _, visit = heapq.heappop(queue)
+            if visit.detail and crawl.known(visit.request.url):
+                continue
             if not crawl.claim(visit.request):
                 continue
             page = await crawl.fetch(visit.request)
@@ -190,7 +204,7 @@ class PageReader:
             kind = link_kind(a, url, a.mem_id in extra or a.mem_id in grouped)
             if kind == "pdf":
                 handled.add(a.mem_id)
-                self.add_document(listing, a, url, position[a.mem_id], year, context)
+                self.add_document(listing, a, url, position[a.mem_id], year, visit, context)
             elif kind == "other-file":
                 handled.add(a.mem_id)
 
@@ -201,33 +215,51 @@ class PageReader:
             handled.add(link.mem_id)
             title = text_of(link)
             details = " ".join(text_of(d) for d in card.css(CARD_DETAIL))
+            titled = self.period(title, year)
             day = find_date(title) or find_date(details)
-            period = Period.day(day) if day else self.period(title, year)
-            self.add_item(listing, position[link.mem_id], period)
-            self.follow(listing, page, link, period, visit, structured=True)
+            period = Period.day(day) if day else titled
+            target = absolute(page.url, attr(link, "href"))
+            self.add_item(listing, position[link.mem_id], period, target)
+            # "Publié le" dates the card, not what a page titled by a month or year collects.
+            detail = is_one_day(period) and (
+                titled is None or titled.is_day or names_one_bulletin(title)
+            )
+            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
 
         for link in main.css(".fr-table a[href]"):
             if link.mem_id in handled:
                 continue
             handled.add(link.mem_id)
             row = next((n for n in ancestors(link) if n.tag == "tr"), None)
-            period = self.period(text_of(link), year) or self.period(text_of(row), year)
-            self.follow(listing, page, link, period, visit, structured=True)
+            titled = self.period(text_of(link), year)
+            period = titled or self.period(text_of(row), year)
+            # As on cards, a date elsewhere in the row may be the publication of a collection.
+            detail = is_one_day(titled)
+            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
 
         for a in main.css("a[href]"):
             if a.mem_id not in handled:
                 label = f"{text_of(a)} {attr(a, 'title')}"
-                self.follow(listing, page, a, self.period(label, year), visit, structured=False)
+                period = self.period(label, year)
+                detail = is_one_day(period)
+                self.follow(listing, page, a, period, visit, structured=False, detail=detail)
 
         self.read_selects(listing, page, main, year, visit)
         self.read_pagination(listing, page, main, visit)
         return listing
 
-    def add_item(self, listing: Listing, position: int, period: Period | None) -> None:
+    def add_item(
+        self, listing: Listing, position: int, period: Period | None, url: str | None
+    ) -> None:
         if period is None:
             listing.undated_items += 1
         else:
             listing.item_dates.append((position, period.end))
+        if url is not None and (period is None or period.reaches(self.crawl.not_before)):
+            if self.crawl.known(url):
+                listing.known_items += 1
+            else:
+                listing.unknown_items += 1
 
     def add_document(
         self,
@@ -236,6 +268,7 @@ class PageReader:
         url: str,
         position: int,
         year: int | None,
+        visit: Visit,
         context: Period | None,
     ) -> None:
         if not self.crawl.on_site(url):
@@ -264,7 +297,7 @@ class PageReader:
             if context is not None and context.is_day and inside:
                 day = context.start
         period = Period.day(day) if day else own or context
-        self.add_item(listing, position, period)
+        self.add_item(listing, position, period, url)
         if period is not None and not period.reaches(self.crawl.not_before):
             return
         titles = [t for t in map(clean_title, (text, title_attr, row_text)) if t]
@@ -272,7 +305,9 @@ class PageReader:
         title = next(
             (t for t in titles if any(c.isdigit() for c in t)), titles[0] if titles else name
         )
-        listing.refs.append(DocumentRef(url=url, title=title, published_on=day))
+        listing.refs.append(
+            DocumentRef(url=url, title=title, published_on=day, found_on=visit.request.url)
+        )
 
     def follow(
         self,
@@ -283,6 +318,7 @@ class PageReader:
         visit: Visit,
         *,
         structured: bool,
+        detail: bool,
     ) -> None:
         url = absolute(page.url, attr(link, "href"))
         if url is None or url == page.url or not self.in_section(url):
@@ -292,13 +328,15 @@ class PageReader:
                 return
         elif not period.reaches(self.crawl.not_before):
             return
-        listing.visits.append(self.visit(Request(url), period, visit))
+        listing.visits.append(self.visit(Request(url), period, visit, detail=detail))
 
-    def visit(self, request: Request, period: Period | None, parent: Visit) -> Visit:
+    def visit(
+        self, request: Request, period: Period | None, parent: Visit, *, detail: bool = False
+    ) -> Visit:
         # A child's period is at least as precise as its parent's: keep the parent's when unknown.
         period = period or parent.period
         rank = period.end.toordinal() if period else parent.rank
-        return Visit(request, period, min(rank, parent.rank))
+        return Visit(request, period, min(rank, parent.rank), detail=detail)
 
     def read_selects(
         self, listing: Listing, page: HtmlPage, main: LexborNode, year: int | None, visit: Visit
@@ -360,14 +398,30 @@ class PageReader:
         not_before = self.crawl.not_before
         all_recent = all(d >= not_before for d in dates)
         any_recent = listing.undated_items > 0 or not dates or any(d >= not_before for d in dates)
+        # Past a page of known items, older ones are known too: walk no further back.
+        older_needed = all_recent and not self.crawl.stops_at_known_page(
+            listing.known_items, listing.unknown_items
+        )
         if len(dates) > 1 and dates[0] > dates[-1]:  # newest first: older pages come next
-            return {"prev", "first"} | ({"next"} if all_recent else set())
+            return {"prev", "first"} | ({"next"} if older_needed else set())
         if len(dates) > 1 and dates[0] < dates[-1]:  # oldest first: the newest are on the last
             roles = {"last"} | ({"next"} if any_recent else set())
-            return roles | ({"prev"} if all_recent else set())
+            return roles | ({"prev"} if older_needed else set())
         if any_recent:
             return {"next", "prev", "first", "last", "page"}
         return {"last"}
+
+
+def is_one_day(period: Period | None) -> bool:
+    return period is not None and period.is_day
+
+
+def names_one_bulletin(title: str) -> bool:
+    """A number sign or a number besides years: "RAA n°7 juillet 2024", "Recueil 05-2024-051"
+    name one bulletin; "Juillet 2024", "RAA 2024", "1er semestre 2024" name collections."""
+    if _NUMBER_SIGN.search(title):
+        return True
+    return any(len(n) > 1 and not 1990 <= int(n) <= 2100 for n in re.findall(r"\d+", title))
 
 
 def link_kind(a: LexborNode, url: str, marked: bool) -> str:

@@ -1,7 +1,8 @@
 """The ``police`` engine: the Préfecture de police (Paris), a Drupal site. Its orders are listed
 newest first in the decree block (``#block-decree-list-block``), each link carrying its title
 and a ``div.field--type-datetime`` date, with a Drupal pager. The site sits behind an anti-bot
-protection: a challenge page has no decree block, which is reported as an error."""
+protection: a challenge page has no decree block, which is reported as an error. An incremental
+crawl stops at a pager page whose orders are all known."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import Field
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
-    EngineSettings,
+    IncrementalSettings,
     Period,
     Request,
     SiteEngine,
@@ -33,7 +34,7 @@ DATE = ".field--type-datetime"
 NEXT = "li.pager__item--next a[href], a[rel='next'][href]"
 
 
-class PoliceSettings(EngineSettings):
+class PoliceSettings(IncrementalSettings):
     max_pages: int = Field(default=30, ge=1, le=1_000)
 
 
@@ -44,14 +45,14 @@ class PoliceEngine(SiteEngine):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         assert isinstance(settings, PoliceSettings)
-        crawl = Crawl(context, self.name, settings.max_pages)
+        crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         queue = deque(Request(url) for url in context.spec.start_urls)
         while queue:
             request = queue.popleft()
             if not crawl.claim(request):
                 continue
             page = await crawl.fetch(request)
-            refs, pages = read_decrees(page, crawl)
+            refs, pages = read_decrees(page, request, crawl)
             for ref in refs:
                 if crawl.new_ref(ref.url):
                     yield ref
@@ -59,7 +60,9 @@ class PoliceEngine(SiteEngine):
         crawl.check_budget()
 
 
-def read_decrees(page: HtmlPage, crawl: Crawl) -> tuple[list[DocumentRef], list[Request]]:
+def read_decrees(
+    page: HtmlPage, request: Request, crawl: Crawl
+) -> tuple[list[DocumentRef], list[Request]]:
     tree = parse(page)
     block = tree.css_first(BLOCK)
     if block is None:
@@ -86,9 +89,12 @@ def read_decrees(page: HtmlPage, crawl: Crawl) -> tuple[list[DocumentRef], list[
         if day is not None and not Period.day(day).reaches(crawl.not_before):
             reached_old = True
         else:
-            refs.append(DocumentRef(url=url, title=title or file_name(url), published_on=day))
+            title = title or file_name(url)
+            refs.append(DocumentRef(url, title, published_on=day, found_on=request.url))
+    known = sum(crawl.known(ref.url) for ref in refs)
     pages: list[Request] = []
-    if not reached_old:  # newest first: past an old item, the next pages are older
+    # Newest first: past an old item, or a page of known ones, the next pages hold no news.
+    if not reached_old and not crawl.stops_at_known_page(known, len(refs) - known):
         for a in block.css(NEXT):
             url = absolute(page.url, attr(a, "href"))
             if url and crawl.on_site(url):

@@ -142,5 +142,7 @@ def read_page(
         day = find_date(title) or find_date(file_name(url))
         period = Period.day(day) if day else section or page_period or find_period(file_name(url))
         if period is None or period.reaches(not_before):
-            refs.append(DocumentRef(url=url, title=title, published_on=day))
+            refs.append(
+                DocumentRef(url=url, title=title, published_on=day, found_on=visit.request.url)
+            )
     return refs, visits
