@@ -54,9 +54,16 @@ def test_daemon_crawls_on_schedule_and_stops_on_sigterm(
         spec(code, server.url(path)) for code, path in [("T1", "/a"), ("T2", "/b"), ("T3", "/slow")]
     ]
 
+    deliveries: list[float] = []
+
+    async def deliver() -> None:
+        deliveries.append(time.monotonic())
+
     async def scenario() -> float:
         daemon = asyncio.create_task(
-            run_daemon(settings, database, specs, get_engine=lookup(ListingEngine()))
+            run_daemon(
+                settings, database, specs, get_engine=lookup(ListingEngine()), deliver=deliver
+            )
         )
         for _ in range(200):
             await asyncio.sleep(0.05)
@@ -71,6 +78,7 @@ def test_daemon_crawls_on_schedule_and_stops_on_sigterm(
     stopped_in = asyncio.run(scenario())
 
     assert stopped_in < 2  # did not wait for the 5 s listing page
+    assert len(deliveries) == 1  # the outbox is polled once at start, then every minute
     recorded = runs(database)
     assert (recorded["T1"].found, recorded["T1"].new, recorded["T1"].error) == (1, 1, None)
     assert (recorded["T2"].found, recorded["T2"].new, recorded["T2"].error) == (1, 1, None)
