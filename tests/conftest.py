@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from attrap.store.db import Database, open_database
+from bench.bulletins import build_bulletin, load_corpus
+from local_server import LocalServer
+from notify_peers import WebhookReceiver
 
 POSTGRES_URL = os.environ.get("ATTRAP_TEST_DATABASE_URL", "")
 
@@ -53,3 +56,25 @@ def config_file(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """An HTTP server on 127.0.0.1 answering the routes a test gives it."""
+    with LocalServer().running() as running:
+        yield running
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    """A webhook receiver on 127.0.0.1 recording what it is sent."""
+    peer = WebhookReceiver()
+    yield peer
+    peer.close()
+
+
+@pytest.fixture(scope="session")
+def bulletin(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A born-digital bulletin of every labelled act of the corpus (built once per run)."""
+    out = tmp_path_factory.mktemp("bulletin") / "raa.pdf"
+    return build_bulletin(load_corpus(), out).path.read_bytes()

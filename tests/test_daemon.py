@@ -6,10 +6,8 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from attrap.scheduling.daemon import run_daemon
@@ -27,12 +25,6 @@ from local_server import (
     pdf,
     spec,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer().running() as running:
-        yield running
 
 
 def runs(database: Database) -> dict[str, CrawlRun]:

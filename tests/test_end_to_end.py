@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from attrap.cli import app
-from bench.bulletins import build_bulletin, load_corpus
 from local_server import LocalServer, html, pdf
 from notify_peers import WebhookReceiver
 
@@ -27,25 +26,12 @@ LISTING = f"""<html><body><main>
 </main></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def bulletin(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("bulletin") / "raa.pdf"
-    return build_bulletin(load_corpus(), out).path.read_bytes()
-
-
 @pytest.fixture
 def site(bulletin: bytes) -> Iterator[LocalServer]:
     with LocalServer().running() as server:
         server.route("/Publications/RAA-et-Archives", html(LISTING))
         server.route(BULLETIN, pdf(bulletin))
         yield server
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    peer = WebhookReceiver()
-    yield peer
-    peer.close()
 
 
 def write_config(tmp_path: Path, database_url: str, site: LocalServer, hook: str) -> Path:

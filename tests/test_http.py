@@ -10,7 +10,6 @@ import itertools
 import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ from local_server import (
     pdf,
     revalidated_page,
 )
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer().running() as running:
-        yield running
 
 
 def fetch(settings: Settings, url: str, clock: VirtualClock | None = None) -> str:

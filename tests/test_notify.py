@@ -51,13 +51,6 @@ def mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
 
 
 @pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    peer = WebhookReceiver()
-    yield peer
-    peer.close()
-
-
-@pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
     server = SmtpServer()
     yield server

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from attrap.adapters.engines import get_engine
@@ -37,12 +35,6 @@ from local_server import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer().running() as running:
-        yield running
 
 
 def crawl(

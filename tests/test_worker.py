@@ -38,7 +38,6 @@ from attrap.scheduling.worker import (
 )
 from attrap.store.db import Database, open_database
 from attrap.store.models import Act, Document, Hit, Notification
-from bench.bulletins import build_bulletin, load_corpus
 from conftest import POSTGRES_URL, reset_postgres
 from local_server import LocalServer, html, make_pdf, pdf
 from notify_peers import WebhookReceiver
@@ -63,12 +62,6 @@ def listing() -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def bulletin(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    out = tmp_path_factory.mktemp("bulletin") / "raa.pdf"
-    return build_bulletin(load_corpus(), out).path.read_bytes()
-
-
 @pytest.fixture
 def site(bulletin: bytes) -> Iterator[LocalServer]:
     with LocalServer().running() as server:
@@ -77,13 +70,6 @@ def site(bulletin: bytes) -> Iterator[LocalServer]:
         for n, path in enumerate(SMALL):
             server.route(path, pdf(make_pdf(f"Recueil {n}")))
         yield server
-
-
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
-    peer = WebhookReceiver()
-    yield peer
-    peer.close()
 
 
 @pytest.fixture
