@@ -72,17 +72,21 @@ META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""
 class FetchError(Exception):
     """A page or a PDF that could not be fetched; ``reason`` is short and meant for humans."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
         super().__init__(f"{reason} ({url})")
         self.url = url
         self.reason = reason
+        # The HTTP status that refused the request, when one did (404: the page is gone).
+        self.status = status
 
 
 class _RetryableError(FetchError):
     """A failure another attempt may cure; ``retry_after`` is the server's wish, in seconds."""
 
-    def __init__(self, url: str, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(url, reason)
+    def __init__(
+        self, url: str, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(url, reason, status=status)
         self.retry_after = retry_after
 
 
@@ -322,7 +326,10 @@ class HttpClient:
             last = exhausted.last_attempt.exception()
             reason = last.reason if isinstance(last, FetchError) else _describe(exhausted)
             attempts = exhausted.last_attempt.attempt_number
-            raise FetchError(url, f"{reason} (gave up after {attempts} attempts)") from last
+            status = last.status if isinstance(last, FetchError) else None
+            raise FetchError(
+                url, f"{reason} (gave up after {attempts} attempts)", status=status
+            ) from last
 
     def _check_status(self, url: str, response: httpx.Response) -> None:
         status = response.status_code
@@ -330,15 +337,16 @@ class HttpClient:
             return
         reason = f"HTTP {status} {response.reason_phrase}".rstrip()
         if status not in RETRYABLE_STATUSES:
-            raise FetchError(url, reason)
+            raise FetchError(url, reason, status=status)
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         if wait is not None and wait > self._crawl.max_retry_after_s:
             raise FetchError(
                 url,
                 f"{reason}, Retry-After {wait:.0f} s exceeds the "
                 f"{self._crawl.max_retry_after_s:.0f} s limit",
+                status=status,
             )
-        raise _RetryableError(url, reason, retry_after=wait)
+        raise _RetryableError(url, reason, retry_after=wait, status=status)
 
     # -- politeness --------------------------------------------------------------------------
 

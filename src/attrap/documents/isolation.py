@@ -8,17 +8,28 @@ a file fails alone and the caller only sees an exception.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
+import signal
+import sys
 from multiprocessing.context import BaseContext
 
 from pebble import ProcessPool
 
 _MIB = 1024 * 1024
+_PR_SET_PDEATHSIG = 1
 
 
-def _child_context() -> BaseContext:
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no-op elsewhere): a killed daemon
+    must not leave children working on its documents."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def child_context() -> BaseContext:
     # forkserver: children fork from a small clean server rather than from the caller, which may
     # be large or run threads (scheduler, HTTP client) that fork does not carry safely.
     context = multiprocessing.get_context("forkserver")
@@ -28,6 +39,7 @@ def _child_context() -> BaseContext:
 
 
 def _limit_child(max_memory_mb: int, environment: dict[str, str]) -> None:
+    die_with_parent()
     limit = max_memory_mb * _MIB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.environ.update(environment)
@@ -44,5 +56,5 @@ def limited_pool(
         max_workers=workers,
         initializer=_limit_child,
         initargs=(max_memory_mb, environment or {}),
-        context=_child_context(),
+        context=child_context(),
     )
