@@ -167,6 +167,8 @@ class ScheduleSettings(_Section):
     # seen by a routine crawl, not a backfill) appeared in it or next to it.
     busy_share: float = Field(default=0.02, ge=0, le=1)
     jitter_s: int = Field(default=60, ge=0)
+    # The daemon's cycle: unprocessed documents taken up, notifications and alerts delivered.
+    cycle_s: float = Field(default=60.0, gt=0)
 
 
 class HealthSettings(_Section):

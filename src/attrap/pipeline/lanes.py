@@ -10,14 +10,15 @@ bulletin thus waits for the born-digital bulletins ahead of it, never for a scan
 Every attempt is counted on the document before it starts (``process_attempts``): a document
 whose processing was cut short ``processing.max_attempts`` times (its process was killed or ran
 out of memory) is marked failed with the error instead of being tried forever. Worker processes
-die with the process that started them (Linux ``PR_SET_PDEATHSIG``), so a killed daemon leaves
-no processing behind that would race its successor.
+die with the process that started them, so a killed daemon leaves
+no processing behind that would race its successor (``isolation.exit_with``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +31,7 @@ from sqlalchemy import select
 
 from attrap.config import Settings
 from attrap.documents.extract import OcrNeeded
-from attrap.documents.isolation import child_context, die_with_parent
+from attrap.documents.isolation import child_context, exit_with
 from attrap.matching.matcher import Matcher
 from attrap.pipeline.document import NewHitsHook, process_document
 from attrap.store.db import Database, open_database
@@ -67,9 +68,11 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def _start_worker(settings: Settings, hook_factory: HookFactory | None, notify: bool) -> None:
+def _start_worker(
+    settings: Settings, hook_factory: HookFactory | None, notify: bool, parent: int
+) -> None:
     global _worker
-    die_with_parent()
+    exit_with(parent)
     # SIGINT (a Ctrl-C in the terminal) is the parent's to handle: it stops the lanes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = _Worker(
@@ -155,7 +158,7 @@ class _Lane:
             max_workers=1,
             mp_context=child_context(),
             initializer=_start_worker,
-            initargs=(lanes.settings, lanes.hook_factory, lanes.notify),
+            initargs=(lanes.settings, lanes.hook_factory, lanes.notify, os.getpid()),
         )
 
     async def run(self, document_id: int) -> Outcome:

@@ -5,7 +5,7 @@ health check), then wait until its next crawl — ``schedule.busy_every_minutes`
 publishes, ``schedule.every_minutes`` otherwise (``rhythm``), plus up to ``schedule.jitter_s``.
 One administration is never crawled twice at once, and a crawl that overran is not repeated to
 catch up. All crawls share one HTTP client, hence one politeness budget. A cycle every minute
-takes up documents left unprocessed (by a killed process, or beyond the queue) and delivers what
+(``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the queue) and delivers what
 is due in the outboxes; the first cycle runs at start.
 
 The per-administration loops replace an interval scheduler: the next crawl depends on each
@@ -37,7 +37,6 @@ from attrap.store.db import Database
 
 log = logging.getLogger(__name__)
 
-CYCLE_S = 60.0
 # An administration's rhythm is learned again this often: its history grows slowly.
 RELEARN = dt.timedelta(days=1)
 
@@ -132,7 +131,7 @@ class Daemon:
                     await asyncio.to_thread(stages.deliver)
             except Exception:
                 log.exception("cycle failed")
-            await self.clock.sleep(CYCLE_S)
+            await self.clock.sleep(self.settings.schedule.cycle_s)
 
 
 async def run_daemon(
