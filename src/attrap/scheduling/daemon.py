@@ -5,8 +5,8 @@ health check), then wait until its next crawl — ``schedule.busy_every_minutes`
 publishes, ``schedule.every_minutes`` otherwise (``rhythm``), plus up to ``schedule.jitter_s``.
 One administration is never crawled twice at once, and a crawl that overran is not repeated to
 catch up. All crawls share one HTTP client, hence one politeness budget. A cycle every minute
-(``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the queue) and delivers what
-is due in the outboxes; the first cycle runs at start.
+(``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the
+queue) and delivers what is due in the outboxes; the first cycle runs at start.
 
 The per-administration loops replace an interval scheduler: the next crawl depends on each
 administration's learned rhythm, and the clock is injectable, so that ``bench/latency.py``
