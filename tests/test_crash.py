@@ -33,6 +33,7 @@ from attrap.store.db import Database, open_database
 from attrap.store.models import Document, Hit, Notification
 from attrap.store.queries import hit_to_json
 from bench.bulletins import build_bulletin, load_corpus
+from conftest import POSTGRES_URL, reset_postgres
 from local_server import LocalServer, Reply, html, make_pdf, pdf
 from notify_peers import FakeMastodon, SmtpServer, WebhookReceiver
 
@@ -132,8 +133,11 @@ def site(bulletins: dict[str, bytes]) -> Iterator[Site]:
         yield Site(server, bulletins)
 
 
-def write_config(tmp_path: Path, url: str, site: Site, peers: Peers, *, cycle_s: float) -> Path:
+def write_config(
+    tmp_path: Path, url: str, site: Site, peers: Peers, *, cycle_s: float, daily: bool = False
+) -> Path:
     config = tmp_path / f"attrap-{cycle_s:g}.toml"
+    every = "every_minutes = 1440\n" if daily else ""
     config.write_text(
         f"""
 [storage]
@@ -149,7 +153,7 @@ fast_lane_ocr_pages = 3
 [schedule]
 jitter_s = 0
 cycle_s = {cycle_s}
-[adapters]
+{every}[adapters]
 enabled = ["13"]
 [adapters.overrides."13"]
 start_urls = ["{site.server.url(LISTING_PATH)}"]
@@ -352,14 +356,13 @@ def assert_consistent(
 
 def delivered_everything(scenario: Scenario) -> Callable[[], bool]:
     def check() -> bool:
-        total = count(scenario.url, "SELECT count(*) FROM notifications")
-        sent = count(scenario.url, "SELECT count(*) FROM notifications WHERE status = 'sent'")
+        # Documents first: a document matched after the count would bring new pending rows.
         docs = documents(scenario.url)
-        return (
-            len(docs) == len(DOCUMENTS)
-            and all(status == "matched" for status, _ in docs.values())
-            and total > 0
-            and sent == total
+        if len(docs) != len(DOCUMENTS) or any(status != "matched" for status, _ in docs.values()):
+            return False
+        unsent = "SELECT count(*) FROM notifications WHERE status <> 'sent'"
+        return count(scenario.url, "SELECT count(*) FROM notifications") > 0 and not count(
+            scenario.url, unsent
         )
 
     return check
@@ -441,3 +444,81 @@ def test_sigkilled_daemon_resumes_with_everything_once(
     finally:
         second.stop()
     assert_consistent(scenario, bulletins, expected_hits)
+
+
+class WorkerProcess(DaemonProcess):
+    """``attrap worker`` in a child process of its own."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from attrap.cli import app; app()",
+                "worker",
+                "-c",
+                str(config),
+            ],
+            stdout=self.log,
+            stderr=self.log,
+            env={**os.environ, "ATTRAP_TEST_MASTODON_TOKEN": TOKEN},
+            start_new_session=True,
+        )
+
+    def running_tesseract(self) -> bool:
+        for pid in session_processes(self.process.pid):
+            try:
+                if b"tesseract" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]:
+                    return True
+            except OSError:
+                continue
+        return False
+
+
+def test_two_workers_on_postgresql_one_killed_during_ocr(
+    tmp_path: Path,
+    site: Site,
+    peers: Peers,
+    bulletins: dict[str, bytes],
+    expected_hits: Counter[tuple[str, int, str]],
+):
+    if not POSTGRES_URL:
+        pytest.skip("ATTRAP_TEST_DATABASE_URL not set")
+    reset_postgres(POSTGRES_URL)
+    scenario = Scenario(tmp_path, POSTGRES_URL, site, peers)
+    # Daily crawls: the first worker to start defers today's crawl of 13 at once.
+    scenario.config = write_config(tmp_path, POSTGRES_URL, site, peers, cycle_s=60, daily=True)
+    workers = [WorkerProcess(scenario.config, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+    survivor = None
+    try:
+        scan_in_progress = in_progress(POSTGRES_URL, scenario.doc_url(SCAN))
+
+        def only_the_scan_left() -> bool:
+            docs = documents(POSTGRES_URL)
+            others = [status for url, (status, _) in docs.items() if url != scenario.doc_url(SCAN)]
+            return len(others) == len(DOCUMENTS) - 1 and set(others) == {"matched"}
+
+        # Only the scan is left, so the worker running tesseract is the one reading it.
+        wait_for(
+            lambda: (
+                only_the_scan_left()
+                and scan_in_progress()
+                and any(w.running_tesseract() for w in workers)
+            ),
+            "a worker running the scan's OCR",
+            workers[0],
+        )
+        victim = next(w for w in workers if w.running_tesseract())
+        survivor = next(w for w in workers if w is not victim)
+        victim.kill()
+        # The survivor re-queues the dead worker's job once its heartbeats stop, processes the
+        # scan (a second attempt) and delivers everything.
+        wait_for(delivered_everything(scenario), "every document and notification done", survivor)
+    finally:
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.stop()
+    assert_consistent(scenario, bulletins, expected_hits)
+    status, attempts = documents(POSTGRES_URL)[scenario.doc_url(SCAN)]
+    assert (status, attempts) == ("matched", 2)

@@ -45,7 +45,7 @@ from attrap.config import Settings
 from attrap.http import HttpClient
 from attrap.notify.outbox import channel_settings
 from attrap.pipeline import EngineLookup
-from attrap.pipeline.lanes import UNPROCESSED, Lanes
+from attrap.pipeline.lanes import UNPROCESSED, Lanes, Outcome
 from attrap.service import Pass, lanes
 from attrap.store.db import Database
 from attrap.store.models import Document
@@ -264,7 +264,12 @@ class TaskQueue:
         # The job's lock makes the lanes' check (still unprocessed?) and the processing one step
         # for this document.
         outcome = await self._lanes.process(document_id)
-        log.info("document %s: %s", document_id, outcome)
+        if outcome is Outcome.SKIPPED:
+            log.info("document %s already processed, skipped", document_id)
+        elif outcome is Outcome.DONE:
+            log.info("document %s processed", document_id)
+        else:
+            log.warning("document %s: the processing worker died; it is tried again", document_id)
 
     def _unprocessed_of(self, code: str) -> list[int]:
         with self.database.session() as session:
