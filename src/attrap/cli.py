@@ -531,6 +531,8 @@ def log_to_stderr() -> None:
     itself, so only the level and the source are written."""
     stamped = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
     logging.basicConfig(level=logging.INFO, format=f"{stamped}%(levelname)s %(name)s: %(message)s")
+    # A line per HTTP request would drown the events (crawls, incidents, documents taken up).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @app.command()

@@ -163,9 +163,9 @@ class ScheduleSettings(_Section):
     busy_every_minutes: int = Field(default=10, ge=1)
     office_hours: tuple[int, int] = (8, 19)
     office_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
-    # An hour of the week is busy for an administration when this share of its bulletins (first
-    # seen by a routine crawl, not a backfill) appeared in it or next to it.
-    busy_share: float = Field(default=0.02, ge=0, le=1)
+    # An hour of the week is busy for an administration when at least this many of its
+    # bulletins (first seen by a routine crawl, not a backfill) appeared in it or next to it.
+    busy_sightings: int = Field(default=2, ge=1)
     jitter_s: int = Field(default=60, ge=0)
     # The daemon's cycle: unprocessed documents taken up, notifications and alerts delivered.
     cycle_s: float = Field(default=60.0, gt=0)

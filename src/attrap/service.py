@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ from attrap.pipeline import (
 )
 from attrap.pipeline.lanes import Lanes
 from attrap.store.db import Database
+from attrap.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,14 @@ class Pass:
         *,
         get_engine: EngineLookup,
         hand_over: DocumentProcessor,
+        now: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.database = database
         self.get_engine = get_engine
         self.hand_over = hand_over
+        # The wall clock health is judged by (the daemon's, simulated in bench/latency.py).
+        self.now = now
 
     async def crawl(
         self,
@@ -109,7 +113,12 @@ class Pass:
         log_outcome(outcome)
         if outcome.error != "interrupted":
             await asyncio.to_thread(
-                health.check, self.database, self.settings, spec.code, start_url=spec.start_urls[0]
+                health.check,
+                self.database,
+                self.settings,
+                spec.code,
+                start_url=spec.start_urls[0],
+                now=self.now(),
             )
         return outcome
 

@@ -83,6 +83,7 @@ class Daemon:
                 self.database,
                 get_engine=self.get_engine,
                 hand_over=processing.submit,
+                now=self.clock.wall,
             )
             loops = [
                 asyncio.create_task(self._administration(spec, stages, client))

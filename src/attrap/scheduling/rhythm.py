@@ -2,9 +2,10 @@
 
 The busy hours of an administration are the hours of the week (its local time) of the office
 hours on weekdays by default (``schedule.office_hours``, ``schedule.office_days``), plus those in
-which its history shows it publishes: an hour, and the hours either side of it, holding at least
-``schedule.busy_share`` of the bulletins a routine crawl found within three days of their
-publication date (a backfill's first sightings say nothing about the hour). A prefecture that
+which its history shows it publishes: an hour is busy when it and the hours either side of it
+hold at least ``schedule.busy_sightings`` of the bulletins a routine crawl found within three
+days of their publication date (a backfill's first sightings say nothing about the hour; a
+single odd sighting does not make an hour busy). A prefecture that
 posts Friday-evening orders for the weekend's events thus gets Friday evenings watched.
 
 During busy hours the crawls are ``schedule.busy_every_minutes`` apart, otherwise
@@ -67,12 +68,11 @@ def learn_rhythm(
 ) -> Rhythm:
     """The busy hours from when bulletins were first seen (routine crawls only)."""
     counts = Counter(hour_of_week(moment, zone) for moment in first_seen)
-    total = sum(counts.values())
     busy = office_hours(schedule)
-    if total:
-        for hour, count in counts.items():
-            if count / total >= schedule.busy_share:
-                busy |= {(hour + shift) % HOURS_PER_WEEK for shift in (-1, 0, 1)}
+    for hour in range(HOURS_PER_WEEK):
+        around = sum(counts[(hour + shift) % HOURS_PER_WEEK] for shift in (-1, 0, 1))
+        if around >= schedule.busy_sightings:
+            busy.add(hour)
     return Rhythm(zone, frozenset(busy))
 
 
