@@ -226,13 +226,14 @@ def health_table(session: Session) -> list[AdministrationHealth]:
         .order_by(HealthIncident.opened_at)
     ):
         incidents.setdefault(incident.administration_code, []).append(incident)
-    successes = dict(
-        session.execute(
+    successes: dict[str, dt.datetime | None] = {
+        code: finished
+        for code, finished in session.execute(
             select(CrawlRun.administration_code, func.max(CrawlRun.finished_at))
             .where(CrawlRun.finished_at.is_not(None), CrawlRun.error.is_(None))
             .group_by(CrawlRun.administration_code)
-        ).all()
-    )
+        )
+    }
     last_failure = (
         select(
             CrawlRun.administration_code,
@@ -293,4 +294,5 @@ def health_table(session: Session) -> list[AdministrationHealth]:
 
 
 def _counts(session: Session, statement: Select[tuple[str, int]]) -> dict[str, int]:
-    return dict(session.execute(statement.group_by(Document.administration_code)).all())
+    rows = session.execute(statement.group_by(Document.administration_code))
+    return {code: number for code, number in rows}

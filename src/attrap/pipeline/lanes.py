@@ -226,15 +226,20 @@ class Lanes:
 
     async def submit(self, document_id: int) -> None:
         """Queue a fetched document for processing, without waiting (a ``DocumentProcessor``)."""
+        self._offer(document_id)
+
+    def _offer(self, document_id: int) -> bool:
+        """True when the document was queued now."""
         if document_id in self._queued:
-            return
+            return False
         try:
             self.fast.queue.put_nowait(document_id)
         except asyncio.QueueFull:
             # It waits in the database (status fetched) until the queue has room.
             self._overflowed = True
-            return
+            return False
         self._queued.add(document_id)
+        return True
 
     async def process(self, document_id: int) -> Outcome:
         """Process one document now, through the lanes its cost needs (a worker's job)."""
@@ -254,12 +259,7 @@ class Lanes:
             with self.database.session() as session:
                 return list(session.scalars(statement.order_by(Document.id)))
 
-        queued = 0
-        for document_id in await asyncio.to_thread(waiting):
-            if document_id not in self._queued and not self.fast.queue.full():
-                await self.submit(document_id)
-                queued += 1
-        return queued
+        return sum(self._offer(document_id) for document_id in await asyncio.to_thread(waiting))
 
     async def join(self) -> None:
         """Wait until everything submitted, and everything left waiting in the database, is
@@ -285,14 +285,16 @@ class Lanes:
                 if outcome is Outcome.CRASHED:
                     # Tried again (counted) until processing.max_attempts.
                     self._queued.discard(document_id)
-                    await self.submit(document_id)
+                    self._offer(document_id)
                     continue
                 self._queued.discard(document_id)
             except Exception:
                 log.exception("processing document %s failed", document_id)
                 self._queued.discard(document_id)
             finally:
+                if lane is self.fast and lane.queue.empty() and self._overflowed:
+                    # Refilled before this item counts as done, so that ``join`` cannot see an
+                    # empty queue while documents still wait in the database.
+                    self._overflowed = False
+                    await self.resume()
                 lane.queue.task_done()
-            if lane is self.fast and lane.queue.empty() and self._overflowed:
-                self._overflowed = False
-                await self.resume()
