@@ -41,7 +41,7 @@ def test_daemon_crawls_on_schedule_and_stops_on_sigterm(
     server.route("/f/a.pdf", pdf(make_pdf("a")))
     server.route("/b", html(listing(("/f/b.pdf", "RAA 2", None))))
     server.route("/f/b.pdf", pdf(make_pdf("b")))
-    server.route("/slow", Reply(body=b"<html></html>", delay_s=5.0))
+    server.route("/slow", Reply(body=b"<html></html>", delay_s=60.0))
     settings = crawl_settings(tmp_path, timeout_s=30)
     settings.schedule.jitter_s = 0
     specs = [
@@ -69,7 +69,7 @@ def test_daemon_crawls_on_schedule_and_stops_on_sigterm(
 
     stopped_in = asyncio.run(scenario())
 
-    assert stopped_in < 2  # did not wait for the 5 s listing page
+    assert stopped_in < 2  # did not wait for the 60 s listing page
     recorded = runs(database)
     assert (recorded["T1"].found, recorded["T1"].new, recorded["T1"].error) == (1, 1, None)
     assert (recorded["T2"].found, recorded["T2"].new, recorded["T2"].error) == (1, 1, None)

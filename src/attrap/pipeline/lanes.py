@@ -69,14 +69,18 @@ _worker: _Worker | None = None
 
 
 def _start_worker(
-    settings: Settings, hook_factory: HookFactory | None, notify: bool, parent: int
+    settings: Settings,
+    database_url: str,
+    hook_factory: HookFactory | None,
+    notify: bool,
+    parent: int,
 ) -> None:
     global _worker
     exit_with(parent)
     # SIGINT (a Ctrl-C in the terminal) is the parent's to handle: it stops the lanes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = _Worker(
-        database=open_database(settings.database.url, migrate=False),
+        database=open_database(database_url, migrate=False),
         settings=settings,
         matcher=Matcher.from_settings(settings),
         on_new_hits=hook_factory(settings, notify) if hook_factory else None,
@@ -158,7 +162,14 @@ class _Lane:
             max_workers=1,
             mp_context=child_context(),
             initializer=_start_worker,
-            initargs=(lanes.settings, lanes.hook_factory, lanes.notify, os.getpid()),
+            initargs=(
+                lanes.settings,
+                # The database the lanes were given (the one of settings, but for tests).
+                lanes.database.engine.url.render_as_string(hide_password=False),
+                lanes.hook_factory,
+                lanes.notify,
+                os.getpid(),
+            ),
         )
 
     async def run(self, document_id: int) -> Outcome:
