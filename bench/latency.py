@@ -198,7 +198,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     rng = random.Random(args.seed)
-    start = dt.datetime.combine(DAY, dt.time(0), tzinfo=PARIS).astimezone(dt.UTC)
+    # The replay starts at 06:00, before the first publication can appear.
+    start = dt.datetime.combine(DAY, dt.time(6), tzinfo=PARIS).astimezone(dt.UTC)
 
     corpus = load_corpus()
     drone = [act for act in corpus if "drone" in act.categories]
@@ -271,7 +272,10 @@ def main() -> None:
     latencies = [
         (first[url] - when).total_seconds() / 60 for url, when in published.items() if url in first
     ]
-    print(f"simulated day: {DAY.isoformat()} (Friday) at ×{args.speed:g}, {real_s:.0f} s real")
+    print(
+        f"simulated day: {DAY.isoformat()} (Friday) from 06:00 at ×{args.speed:g}, "
+        f"{real_s:.0f} s real"
+    )
     print(f"administrations: {len(codes)} (one IP address), publications: {len(published)}")
     print(f"notified: {len(latencies)} of {len(published)}")
     if latencies:
