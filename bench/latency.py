@@ -291,6 +291,12 @@ def main() -> None:
         f"max {max(per_hour.values())}, mean {len(arrivals) / max(1, len(per_hour)):.0f}; "
         f"shortest gap between two requests to the IP: {min(gaps):.2f} s (simulated)"
     )
+    close = sum(gap < 0.9 * settings.crawl.min_delay_s for gap in gaps)
+    print(
+        f"gaps under {0.9 * settings.crawl.min_delay_s:g} s between arrivals: {close} of "
+        f"{len(gaps)} (arrival times carry real jitter × {args.speed:g}; the client spaces "
+        f"request starts by {settings.crawl.min_delay_s:g} simulated seconds)"
+    )
     statuses = Counter(r.path.endswith(LISTING_PATH) for r in server.log)
     print(f"listing requests: {statuses[True]}, PDF downloads: {statuses[False]}")
 
