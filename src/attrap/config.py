@@ -90,6 +90,19 @@ class MatchingSettings(_Section):
     rules: str = ""
 
 
+class FactsSettings(_Section):
+    # Acts with a hit in one of these categories get their facts read (periods, places, …).
+    categories: list[str] = Field(
+        default_factory=lambda: [
+            "drone",
+            "vsa",
+            "videoprotection",
+            "cameras-individuelles",
+            "perimetre-protection",
+        ]
+    )
+
+
 class ChannelSettings(_Section):
     """What every notification channel shares: routing, retries, bursts."""
 
@@ -157,6 +170,7 @@ class Settings(_Section):
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    facts: FactsSettings = Field(default_factory=FactsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
