@@ -1,7 +1,7 @@
 """act_facts and act_periods: what an order authorises (periods, places, operator, cameras …)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-02 21:13:50
 
 New tables only: acts already stored get their facts from ``attrap reprocess --all``.
@@ -15,7 +15,7 @@ from alembic import op
 import attrap.store.models
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,9 @@ import csv
 import datetime as dt
 import json
 import logging
+import os
 import sys
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -30,17 +32,17 @@ from attrap.adapters.registry import (
 )
 from attrap.config import ConfigError, Settings, load_settings
 from attrap.facts.wording import facts_line
+from attrap.health import STATE_LABELS, STATE_ORDER, AdministrationHealth, health_table
 from attrap.matching.rules import RulesError
 from attrap.notify.channel import ChannelConfigError, DeliveryError
 from attrap.notify.outbox import (
     DispatchReport,
-    channel_settings,
     dispatch,
     failed_notifications,
     requeue_failed,
     send_test,
 )
-from attrap.pipeline import CrawlOutcome, CrawlProgress, run_crawl
+from attrap.pipeline import CrawlOutcome, CrawlProgress
 from attrap.pipeline import reprocess as reprocess_documents
 from attrap.scan import ScanError, ScanResult, scan_to_json
 from attrap.scan import scan as scan_bulletin
@@ -51,7 +53,7 @@ from attrap.scheduling.worker import (
     postgres_conninfo,
     run_worker,
 )
-from attrap.service import document_processor, outbox_hook, process_unprocessed
+from attrap.service import outbox_hook, run_pass
 from attrap.store.db import Database, open_database
 from attrap.store.models import utcnow
 from attrap.store.queries import (
@@ -62,6 +64,8 @@ from attrap.store.queries import (
     search_hits,
     status,
 )
+
+STATE_STYLES = {"ok": "green", "late": "yellow", "silent": "bold yellow", "failing": "bold red"}
 
 app = typer.Typer(
     help="Veille des recueils des actes administratifs: drones, VSA et autres surveillances.",
@@ -146,22 +150,6 @@ def run(
     except AdapterError as exc:
         fail(str(exc))
     started = utcnow()
-    process = document_processor(database, settings, notify=not no_notify)
-
-    async def one_pass(bars: CrawlBars) -> list[CrawlOutcome]:
-        outcomes = await run_crawl(
-            settings,
-            database,
-            specs,
-            get_engine=get_engine,
-            not_before=since.date() if since else None,
-            full=full,
-            process=process,
-            progress=bars.update,
-        )
-        await process_unprocessed(database, process, [s.code for s in specs])
-        return outcomes
-
     with Progress(
         TextColumn("{task.description:>6}"),
         BarColumn(),
@@ -169,14 +157,25 @@ def run(
         TextColumn("{task.fields[found]} trouvés · {task.fields[failed]} échecs"),
         console=console,
     ) as progress:
-        outcomes = asyncio.run(one_pass(CrawlBars(progress)))
+        outcomes, report = asyncio.run(
+            run_pass(
+                settings,
+                database,
+                specs,
+                get_engine=get_engine,
+                not_before=since.date() if since else None,
+                full=full,
+                notify=not no_notify,
+                progress=CrawlBars(progress).update,
+            )
+        )
     print_crawl_summary(outcomes)
     with database.session() as session:
         found = [hit_to_json(h) for h in search_hits(session, HitFilter(found_since=started))]
     console.print(f"Nouvelles détections: {len(found)}")
     print_hits_table(found)
-    if not no_notify and channel_settings(settings):
-        print_dispatch_report(dispatch(database, settings))
+    if report is not None:
+        print_dispatch_report(report)
 
 
 class CrawlBars:
@@ -542,29 +541,23 @@ def serve(
     uvicorn.run(create_app(database), host=host, port=port, log_level="info")
 
 
+def log_to_stderr() -> None:
+    """One line per event. Under systemd (``JOURNAL_STREAM`` set) the journal stamps each line
+    itself, so only the level and the source are written."""
+    stamped = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(level=logging.INFO, format=f"{stamped}%(levelname)s %(name)s: %(message)s")
+    # A line per HTTP request would drown the events (crawls, incidents, documents taken up).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
     """Run every administration on a schedule, forever."""
     settings = settings_from(config)
     database = database_from(settings)
     specs = select_adapters(load_adapters(settings), [])
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-
-    async def deliver() -> None:
-        await asyncio.to_thread(dispatch, database, settings)
-
-    asyncio.run(
-        run_daemon(
-            settings,
-            database,
-            specs,
-            get_engine=get_engine,
-            process=document_processor(database, settings),
-            deliver=deliver if channel_settings(settings) else None,
-        )
-    )
+    log_to_stderr()
+    asyncio.run(run_daemon(settings, database, specs, get_engine=get_engine))
 
 
 @app.command()
@@ -588,9 +581,7 @@ def worker(
     except WorkerConfigError as exc:
         fail(str(exc))
     database = database_from(settings)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_to_stderr()
     asyncio.run(
         run_worker(settings, database, get_engine=get_engine, queues=names, concurrency=concurrency)
     )
@@ -598,11 +589,12 @@ def worker(
 
 @app.command("status")
 def status_command(config: ConfigOption = None) -> None:
-    """Show documents, hits, notifications and the last crawl of each administration."""
+    """Show documents, hits, notifications and the health of each administration."""
     database = database_from(settings_from(config))
     with database.session() as session:
         report = status(session)
         failed = failed_notifications(session)
+        rows = health_table(session)
     summary = Table("Élément", "État", "Nombre", title="État de la base")
     for state, count in sorted(report.documents.items()):
         summary.add_row("documents", state, str(count))
@@ -630,17 +622,44 @@ def status_command(config: ConfigOption = None) -> None:
                 escape(f.last_error or ""),
             )
         console.print(table)
-    runs = Table("Code", "Dernier passage", "Trouvés", "Nouveaux", "Échecs", "Erreur")
-    for r in report.last_runs:
-        runs.add_row(
-            r.administration_code,
-            r.started_at.strftime("%Y-%m-%d %H:%M"),
-            str(r.found),
-            str(r.new),
-            str(r.failed),
-            r.error or "",
+    print_health_table(rows)
+
+
+def print_health_table(rows: list[AdministrationHealth]) -> None:
+    table = Table(
+        "Code",
+        "État",
+        "Dernier succès",
+        "Dernière erreur",
+        "Documents",
+        "Détections",
+        "Notif. en attente",
+        "Notif. en échec",
+        title="Santé des administrations",
+    )
+    for row in rows:
+        state = Text(STATE_LABELS[row.state], style=STATE_STYLES[row.state])
+        for problem in row.problems:
+            state.append(f"\n{problem}", style="default")
+        error = ""
+        if row.last_error and row.last_error_at:
+            error = f"{row.last_error_at:%Y-%m-%d %H:%M} {row.last_error}"
+        table.add_row(
+            row.code,
+            state,
+            f"{row.last_success:%Y-%m-%d %H:%M}" if row.last_success else "—",
+            escape(error),
+            str(row.documents),
+            str(row.hits),
+            str(row.pending_notifications),
+            str(row.failed_notifications),
         )
-    console.print(runs if report.last_runs else "Aucun passage enregistré.")
+    console.print(table)
+    counts = Counter(row.state for row in rows)
+    console.print(
+        ", ".join(f"{counts[state]} {STATE_LABELS[state]}" for state in reversed(STATE_ORDER)),
+        highlight=False,
+    )
 
 
 @db_app.command("upgrade")

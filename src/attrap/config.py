@@ -86,6 +86,20 @@ class OcrSettings(_Section):
     min_chars: int = Field(default=40, ge=0)
 
 
+class ProcessingSettings(_Section):
+    """Documents are processed in worker processes, apart from downloading."""
+
+    # Fetched documents waiting for a processing worker; beyond it they wait in the database
+    # (status fetched) and are taken up when the queue has room.
+    queue_size: int = Field(default=200, ge=1)
+    # A document needing OCR on more pages than this leaves the fast lane for the OCR lane, so
+    # a long scan never holds born-digital bulletins back.
+    fast_lane_ocr_pages: int = Field(default=4, ge=0)
+    # Attempts at processing one document that were cut short (the process was killed, ran out
+    # of memory) before it is marked failed.
+    max_attempts: int = Field(default=3, ge=1)
+
+
 class MatchingSettings(_Section):
     rules: str = ""
 
@@ -115,6 +129,9 @@ class ChannelSettings(_Section):
     # Backoff after the n-th failed attempt: retry_base_s * 2**(n-1), at most retry_max_s.
     retry_base_s: float = Field(default=60.0, ge=0)
     retry_max_s: float = Field(default=6 * 3600.0, ge=0)
+    # The channel also receives maintainer alerts (a site broken, silent or late); with
+    # ``categories = []`` it receives only those.
+    maintainers: bool = False
 
 
 class MastodonSettings(ChannelSettings):
@@ -153,8 +170,30 @@ class NotifySettings(_Section):
 
 
 class ScheduleSettings(_Section):
+    # Between two crawls of one administration outside its busy hours…
     every_minutes: int = Field(default=60, ge=1)
-    jitter_s: int = Field(default=300, ge=0)
+    # …and during them: office hours on weekdays, and the hours its history shows it publishes.
+    busy_every_minutes: int = Field(default=10, ge=1)
+    office_hours: tuple[int, int] = (8, 19)
+    office_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+    # An hour of the week is busy for an administration when at least this many of its
+    # bulletins (first seen by a routine crawl, not a backfill) appeared in it or next to it.
+    busy_sightings: int = Field(default=2, ge=1)
+    jitter_s: int = Field(default=60, ge=0)
+    # The daemon's cycle: unprocessed documents taken up, notifications and alerts delivered.
+    cycle_s: float = Field(default=60.0, gt=0)
+
+
+class HealthSettings(_Section):
+    # Runs failing in a row before an administration is "failing".
+    failing_runs: int = Field(default=3, ge=1)
+    # "late" when nothing new appeared for this many times its usual gap (the 90th percentile of
+    # the gaps between its publication days)…
+    late_factor: float = Field(default=3.0, gt=1)
+    # …and at least this long;
+    late_min_days: float = Field(default=7.0, gt=0)
+    # learned from at least this many publication days (fewer: never late).
+    min_history: int = Field(default=5, ge=2)
 
 
 class WebSettings(_Section):
@@ -169,10 +208,12 @@ class Settings(_Section):
     adapters: AdaptersSettings = Field(default_factory=AdaptersSettings)
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
     facts: FactsSettings = Field(default_factory=FactsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     # Where the settings came from; relative paths in the file are resolved against it.

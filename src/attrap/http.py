@@ -11,7 +11,8 @@
 - PDFs are streamed to a temporary file, hashed while streaming, checked by their magic bytes and
   size, then atomically renamed to ``<pdf_dir>/<sha256>.pdf``; a failure leaves nothing behind.
   A body still arriving after ``crawl.max_download_s`` fails the download. Temporary files a
-  killed process left behind are removed when a client starts.
+  killed process left behind are removed when a client starts (at once when the process ran on
+  this machine, after an hour otherwise).
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ PDF_MAGIC_WINDOW = 1024
 # A temporary file this old belongs to no live download: its process was killed.
 STALE_PART_S = 3600.0
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".part"
+# Temporary files are named after their writer (``.<host>~<pid>~<random>.part``): those of a dead
+# process on this machine are removed at once, those of other machines (a shared data_dir) only
+# when old.
+_OWNER = re.compile(r"^\.(?P<host>[^~]+)~(?P<pid>\d+)~")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Transport failures worth another try; an unsupported scheme or a malformed request is not.
 RETRYABLE_TRANSPORT_ERRORS = (
@@ -72,17 +77,21 @@ META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""
 class FetchError(Exception):
     """A page or a PDF that could not be fetched; ``reason`` is short and meant for humans."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
         super().__init__(f"{reason} ({url})")
         self.url = url
         self.reason = reason
+        # The HTTP status that refused the request, when one did (404: the page is gone).
+        self.status = status
 
 
 class _RetryableError(FetchError):
     """A failure another attempt may cure; ``retry_after`` is the server's wish, in seconds."""
 
-    def __init__(self, url: str, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(url, reason)
+    def __init__(
+        self, url: str, reason: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(url, reason, status=status)
         self.retry_after = retry_after
 
 
@@ -145,7 +154,7 @@ class _PageCache:
 
     def store(self, url: str, page: _CachedPage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=temp_prefix(), suffix=TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(page), handle, ensure_ascii=False)
@@ -171,14 +180,32 @@ def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) ->
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
+def temp_prefix() -> str:
+    return f"{TEMP_PREFIX}{socket.gethostname()}~{os.getpid()}~"
+
+
+def _writer_is_dead(path: Path) -> bool:
+    owner = _OWNER.match(path.name)
+    if owner is None or owner["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def remove_stale_parts(directory: Path, *, older_than_s: float = STALE_PART_S) -> int:
-    """Delete the temporary files in ``directory`` untouched for ``older_than_s``; how many.
-    Younger ones may belong to another process downloading right now."""
+    """Delete the temporary files in ``directory`` whose writer died on this machine, or that
+    were untouched for ``older_than_s``; how many. Others may belong to a process downloading
+    right now."""
     limit = time.time() - older_than_s
     removed = 0
     for path in directory.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
         try:
-            if path.stat().st_mtime < limit:
+            if _writer_is_dead(path) or path.stat().st_mtime < limit:
                 path.unlink()
                 removed += 1
         except FileNotFoundError:
@@ -322,7 +349,10 @@ class HttpClient:
             last = exhausted.last_attempt.exception()
             reason = last.reason if isinstance(last, FetchError) else _describe(exhausted)
             attempts = exhausted.last_attempt.attempt_number
-            raise FetchError(url, f"{reason} (gave up after {attempts} attempts)") from last
+            status = last.status if isinstance(last, FetchError) else None
+            raise FetchError(
+                url, f"{reason} (gave up after {attempts} attempts)", status=status
+            ) from last
 
     def _check_status(self, url: str, response: httpx.Response) -> None:
         status = response.status_code
@@ -330,15 +360,16 @@ class HttpClient:
             return
         reason = f"HTTP {status} {response.reason_phrase}".rstrip()
         if status not in RETRYABLE_STATUSES:
-            raise FetchError(url, reason)
+            raise FetchError(url, reason, status=status)
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         if wait is not None and wait > self._crawl.max_retry_after_s:
             raise FetchError(
                 url,
                 f"{reason}, Retry-After {wait:.0f} s exceeds the "
                 f"{self._crawl.max_retry_after_s:.0f} s limit",
+                status=status,
             )
-        raise _RetryableError(url, reason, retry_after=wait)
+        raise _RetryableError(url, reason, retry_after=wait, status=status)
 
     # -- politeness --------------------------------------------------------------------------
 
@@ -440,7 +471,9 @@ class HttpClient:
         if declared.isdigit() and int(declared) > self._max_pdf_bytes:
             raise self._too_big(url)
         self._pdf_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=self._pdf_dir, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+        fd, temp_name = tempfile.mkstemp(
+            dir=self._pdf_dir, prefix=temp_prefix(), suffix=TEMP_SUFFIX
+        )
         temp = Path(temp_name)
         try:
             digest = hashlib.sha256()

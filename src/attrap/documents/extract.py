@@ -29,6 +29,14 @@ class ExtractionError(Exception):
     """A whole document could not be read; the message is one line for the user."""
 
 
+class OcrNeeded(Exception):
+    """More pages need OCR than the caller allows (``max_ocr_pages``): a job for the OCR lane."""
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(f"{pages} pages need OCR")
+        self.pages = pages
+
+
 @dataclass(frozen=True)
 class LayerPage:
     text: str
@@ -41,11 +49,14 @@ class TextLayer:
     warnings: list[str] = field(default_factory=list)
 
 
-def extract_document(path: Path, settings: Settings) -> Extraction:
+def extract_document(
+    path: Path, settings: Settings, *, max_ocr_pages: int | None = None
+) -> Extraction:
     """Every page's text, in order; OCR only where a page has an image but (almost) no text.
 
     Raises ExtractionError when the file is not a readable PDF (empty, truncated, not a PDF,
-    encrypted, too slow or too large to parse within ``settings.extract`` limits).
+    encrypted, too slow or too large to parse within ``settings.extract`` limits), and OcrNeeded,
+    before any OCR, when more than ``max_ocr_pages`` pages would need it.
     """
     layer = read_text_layer(path, settings)
     needing_ocr = [
@@ -53,6 +64,8 @@ def extract_document(path: Path, settings: Settings) -> Extraction:
         for number, page in enumerate(layer.pages, start=1)
         if page.has_image and _visible_chars(page.text) < settings.ocr.min_chars
     ]
+    if max_ocr_pages is not None and settings.ocr.enabled and len(needing_ocr) > max_ocr_pages:
+        raise OcrNeeded(len(needing_ocr))
     outcome = ocr_pages(path, needing_ocr, settings)
     pages = []
     for number, page in enumerate(layer.pages, start=1):

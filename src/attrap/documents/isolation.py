@@ -11,14 +11,37 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
+import threading
+import time
 from multiprocessing.context import BaseContext
 
 from pebble import ProcessPool
 
 _MIB = 1024 * 1024
+# How often a child checks that the process that started it is alive.
+_WATCH_S = 0.5
 
 
-def _child_context() -> BaseContext:
+def exit_with(pid: int) -> None:
+    """Kill this process soon after process ``pid`` is gone: a killed daemon must not leave
+    children working on its documents. (Not PR_SET_PDEATHSIG: a forkserver child's parent is
+    the forkserver, which outlives the process that asked for the child.)"""
+
+    def watch() -> None:
+        while True:
+            time.sleep(_WATCH_S)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os.kill(os.getpid(), signal.SIGKILL)
+            except PermissionError:
+                pass  # alive, as another user
+
+    threading.Thread(target=watch, name=f"exit-with-{pid}", daemon=True).start()
+
+
+def child_context() -> BaseContext:
     # forkserver: children fork from a small clean server rather than from the caller, which may
     # be large or run threads (scheduler, HTTP client) that fork does not carry safely.
     context = multiprocessing.get_context("forkserver")
@@ -27,7 +50,8 @@ def _child_context() -> BaseContext:
     return context
 
 
-def _limit_child(max_memory_mb: int, environment: dict[str, str]) -> None:
+def _limit_child(max_memory_mb: int, environment: dict[str, str], parent: int) -> None:
+    exit_with(parent)
     limit = max_memory_mb * _MIB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.environ.update(environment)
@@ -43,6 +67,6 @@ def limited_pool(
     return ProcessPool(
         max_workers=workers,
         initializer=_limit_child,
-        initargs=(max_memory_mb, environment or {}),
-        context=_child_context(),
+        initargs=(max_memory_mb, environment or {}, os.getpid()),
+        context=child_context(),
     )

@@ -47,8 +47,19 @@ class RateLimited(DeliveryError):
 
 
 @dataclass(frozen=True)
+class Alert:
+    """A message for maintainers (a site broken, silent or late, or recovered), in French."""
+
+    subject: str
+    text: str
+    administration: str  # its code
+    kind: str  # failing | silent | late | moved
+    event: str  # opened | resolved
+
+
+@dataclass(frozen=True)
 class Delivery:
-    """One message to send: a single hit, or a digest of several.
+    """One message to send: a single hit, a digest of several, or a maintainer alert.
 
     ``key`` is stable across retries and processes; channels use it as the idempotency key,
     Message-ID or delivery id so that the remote can recognise a repeat.
@@ -57,6 +68,7 @@ class Delivery:
     key: str
     hits: tuple[HitJson, ...]
     digest: bool = False
+    alert: Alert | None = None
 
 
 @dataclass(frozen=True)

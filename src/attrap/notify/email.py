@@ -22,7 +22,9 @@ from attrap.notify.channel import ChannelConfigError, Delivery, DeliveryError, R
 def build_message(
     settings: EmailSettings, delivery: Delivery, now: dt.datetime | None = None
 ) -> EmailMessage:
-    if delivery.digest:
+    if delivery.alert is not None:
+        subject, body = delivery.alert.subject, delivery.alert.text
+    elif delivery.digest:
         subject = messages.digest_email_subject(delivery.hits)
         body = messages.digest_email_body(delivery.hits)
     else:

@@ -58,7 +58,9 @@ class MastodonChannel:
 
     def send(self, delivery: Delivery) -> Receipt:
         limit = self.max_characters()
-        if delivery.digest:
+        if delivery.alert is not None:
+            text = messages.alert_status_text(delivery.alert, limit)
+        elif delivery.digest:
             text = messages.digest_status_text(delivery.hits, limit)
         else:
             text = messages.status_text(delivery.hits[0], limit)

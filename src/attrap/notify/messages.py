@@ -18,7 +18,7 @@ from typing import Any
 from attrap.facts.purposes import PURPOSE_LABELS
 from attrap.facts.wording import facts_line, lead_phrase, one_period
 from attrap.french import long_date
-from attrap.notify.channel import HitJson
+from attrap.notify.channel import Alert, HitJson
 
 CATEGORY_LABELS = {
     "drone": "Drone",
@@ -279,3 +279,36 @@ def sample_hit() -> HitJson:
         "moyen de caméras installées sur des aéronefs …",
         "first_seen_at": "2024-07-12T09:14:03Z",
     }
+
+
+ALERT_TITLES = {
+    ("failing", "opened"): "{name} : les passages échouent",
+    ("moved", "opened"): "{name} : la page de départ a changé",
+    ("silent", "opened"): "{name} : la liste des recueils est vide",
+    ("late", "opened"): "{name} : aucun recueil depuis longtemps",
+}
+
+
+def alert_subject(name: str, kind: str, event: str) -> str:
+    """The subject of a maintainer alert: what happened to which administration."""
+    if event == "resolved":
+        return f"Rétabli — {name}"
+    return "Alerte — " + ALERT_TITLES[(kind, "opened")].format(name=name)
+
+
+def alert_body(name: str, code: str, detail: str, event: str, opened_at: dt.datetime) -> str:
+    since = long_date(opened_at.date())
+    if event == "resolved":
+        lead = f"{name} ({code}) fonctionne de nouveau : le problème signalé le {since} a disparu."
+        return f"{lead}\n\nProblème : {detail}\n\n{SIGNATURE}"
+    advice = (
+        f"Vérifier l'adaptateur : attrap adapters check {code} ; "
+        f"l'état de chaque administration : attrap status."
+    )
+    return f"{name} ({code}) : {detail}\n\n{advice}\n\n{SIGNATURE}"
+
+
+def alert_status_text(alert: Alert, max_characters: int = DEFAULT_MAX_CHARACTERS) -> str:
+    """A maintainer alert as a Mastodon status, within the instance's limit."""
+    text = f"{alert.subject}\n\n{alert.text}"
+    return shorten(text, mastodon_length(text) - max_characters)

@@ -1,7 +1,8 @@
 """Webhook: a JSON POST per hit (the DESIGN.md hit object) or per digest.
 
 Headers: ``X-Attrap-Delivery`` (stable across retries: the receiver dedupes on it),
-``X-Attrap-Event`` (``hit`` or ``digest``) and, when a secret is configured,
+``X-Attrap-Event`` (``hit``, ``digest``, or ``alert`` for maintainer alerts) and, when a secret
+is configured,
 ``X-Attrap-Signature: sha256=<hex HMAC-SHA256 of the raw body>``.
 
 Delivery is at-least-once: if we crash after the receiver answered but before the row is marked
@@ -14,6 +15,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+from dataclasses import asdict
 
 import httpx
 
@@ -30,12 +32,20 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def payload(delivery: Delivery) -> bytes:
-    data = (
-        {"digest": delivery.key, "hits": list(delivery.hits)}
-        if delivery.digest
-        else delivery.hits[0]
-    )
+    data: object
+    if delivery.alert is not None:
+        data = {"alert": delivery.key, **asdict(delivery.alert)}
+    elif delivery.digest:
+        data = {"digest": delivery.key, "hits": list(delivery.hits)}
+    else:
+        data = delivery.hits[0]
     return json.dumps(data, ensure_ascii=False).encode()
+
+
+def event(delivery: Delivery) -> str:
+    if delivery.alert is not None:
+        return "alert"
+    return "digest" if delivery.digest else "hit"
 
 
 class WebhookChannel:
@@ -57,7 +67,7 @@ class WebhookChannel:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             DELIVERY_HEADER: delivery.key,
-            EVENT_HEADER: "digest" if delivery.digest else "hit",
+            EVENT_HEADER: event(delivery),
         }
         if self._secret:
             headers[SIGNATURE_HEADER] = signature(self._secret, body)

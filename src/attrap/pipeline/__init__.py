@@ -1,11 +1,13 @@
-"""Orchestrates the stages: ``crawl`` (discover → fetch, per administration) and ``document``
-(extract → segment → match → store, per document)."""
+"""Orchestrates the stages: ``crawl`` (discover → fetch, per administration), ``document``
+(extract → segment → match → store, per document) and ``lanes`` (documents processed in worker
+processes, by cost)."""
 
 from attrap.pipeline.crawl import (
     CrawlOutcome,
     CrawlProgress,
     DocumentProcessor,
     EngineLookup,
+    ProgressCallback,
     crawl_administration,
     run_crawl,
 )
@@ -17,6 +19,7 @@ __all__ = [
     "DocumentProcessor",
     "EngineLookup",
     "NewHitsHook",
+    "ProgressCallback",
     "ReprocessSummary",
     "crawl_administration",
     "process_document",

@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
 from attrap.adapters.registry import AdapterSpec, sync_administrations
 from attrap.config import Settings
 from attrap.http import Clock, Download, FetchError, HttpClient
@@ -64,6 +65,47 @@ class CrawlOutcome:
     error: str | None
 
 
+def same_page(a: str, b: str) -> bool:
+    """Two URLs of one page, give or take the scheme, ``www.``, case and a trailing slash."""
+
+    def key(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return host, parts.path.rstrip("/").lower(), parts.query
+
+    return key(a) == key(b)
+
+
+class _StartPageWatch:
+    """The engine's fetcher, noting what the first start page answers: a site that now sends
+    it elsewhere, or no longer has it, needs its adapter looked at (health)."""
+
+    def __init__(self, client: HttpClient, start_url: str) -> None:
+        self.client = client
+        self.start_url = start_url
+        self.status: int | None = None
+        self.redirect: str | None = None
+        self._seen = False
+
+    async def fetch_html(
+        self, url: str, *, method: str = "GET", data: Mapping[str, str] | None = None
+    ) -> HtmlPage:
+        watched = url == self.start_url and not self._seen
+        try:
+            page = await self.client.fetch_html(url, method=method, data=data)
+        except FetchError as exc:
+            if watched:
+                self._seen = True
+                self.status = exc.status
+            raise
+        if watched:
+            self._seen = True
+            self.status = 200
+            if not same_page(page.url, url):
+                self.redirect = page.url
+        return page
+
+
 class _Crawl:
     """One administration's crawl: counters, their ``crawl_runs`` row, and progress reports."""
 
@@ -88,6 +130,10 @@ class _Crawl:
         self.process = process
         self.progress = progress
         self.found: set[str] = set()
+        # Known bulletins the engine met on the site (and left out): with ``found``, what the
+        # listing showed.
+        self.known_seen: set[str] = set()
+        self.start = _StartPageWatch(client, spec.start_urls[0])
         self.new = self.downloaded = self.duplicates = self.failed = self.to_download = 0
         self.error: str | None = None
 
@@ -145,6 +191,9 @@ class _Crawl:
                 run.new = self.new
                 run.failed = self.failed
                 run.error = self.error
+                run.listed = len(self.found | self.known_seen)
+                run.start_status = self.start.status
+                run.start_redirect = self.start.redirect
             self.report(finished=True)
         return self.outcome()
 
@@ -167,7 +216,7 @@ class _Crawl:
 
     def context(self) -> CrawlContext:
         """The engine's view of this crawl, with what earlier runs found unless ``full``."""
-        context = CrawlContext(spec=self.spec, fetcher=self.client, not_before=self.not_before)
+        context = CrawlContext(spec=self.spec, fetcher=self.start, not_before=self.not_before)
         if self.full:
             return context
         code = self.spec.code
@@ -185,7 +234,14 @@ class _Crawl:
                     CrawlRun.error.is_(None),
                 )
             )
-        return replace(context, known=known.__contains__, known_since=known_since)
+
+        def is_known(url: str) -> bool:
+            if url in known:
+                self.known_seen.add(url)
+                return True
+            return False
+
+        return replace(context, known=is_known, known_since=known_since)
 
     def record(self, ref: DocumentRef) -> bool:
         """Store a found bulletin; True when its URL was not known yet."""

@@ -22,7 +22,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from attrap.config import Settings
-from attrap.documents.extract import ExtractionError, extract_document
+from attrap.documents.extract import ExtractionError, OcrNeeded, extract_document
 from attrap.documents.pages import PageSource, PageText
 from attrap.documents.segment import ActSegment, segment
 from attrap.matching.matcher import Matcher
@@ -73,10 +73,13 @@ def process_document(
     *,
     matcher: Matcher | None = None,
     on_new_hits: NewHitsHook | None = None,
+    max_ocr_pages: int | None = None,
 ) -> list[int]:
     """Extract, segment and match one downloaded document; the ids of the hits it created.
 
-    Never raises: a failure sets the document's status to ``failed`` with the error. Running it
+    Never raises, but for ``OcrNeeded`` when its extraction would OCR more than
+    ``max_ocr_pages`` pages (nothing is recorded then): any other failure sets the document's
+    status to ``failed`` with the error. Running it
     again re-uses the stored pages and creates no new rows. ``matcher`` saves re-loading the rules
     when many documents are processed. ``on_new_hits`` runs in the transaction that stores the
     hits (the notification outbox), so hits and what follows from them are committed together.
@@ -85,7 +88,7 @@ def process_document(
         matcher = matcher or Matcher.from_settings(settings)
         pages = _stored_pages(database, document_id)
         if pages is None:
-            pages = _extract_and_store(database, settings, document_id)
+            pages = _extract_and_store(database, settings, document_id, max_ocr_pages)
         with database.session() as session:
             document = session.get_one(Document, document_id)
             facts = FactsReader.from_settings(settings)
@@ -94,6 +97,8 @@ def process_document(
             if on_new_hits and changes.new_hit_ids:
                 on_new_hits(session, changes.new_hit_ids)
         return changes.new_hit_ids
+    except OcrNeeded:
+        raise
     except Exception as exc:
         log.warning("document %s failed: %s", document_id, exc, exc_info=True)
         _record_failure(database, document_id, describe_error(exc))
@@ -158,13 +163,17 @@ def _page_text(page: Page) -> PageText:
     return PageText(page.number, page.text, cast(PageSource, page.source))
 
 
-def _extract_and_store(database: Database, settings: Settings, document_id: int) -> list[PageText]:
+def _extract_and_store(
+    database: Database, settings: Settings, document_id: int, max_ocr_pages: int | None
+) -> list[PageText]:
     with database.session() as session:
         sha256 = session.get_one(Document, document_id).sha256
     if not sha256:
         raise ExtractionError("the document has not been downloaded")
     # Outside any transaction: OCR can take minutes.
-    extraction = extract_document(settings.pdf_dir / f"{sha256}.pdf", settings)
+    extraction = extract_document(
+        settings.pdf_dir / f"{sha256}.pdf", settings, max_ocr_pages=max_ocr_pages
+    )
     with database.session() as session:
         document = session.get_one(Document, document_id)
         document.pages.clear()

@@ -1,9 +1,19 @@
-"""``attrap daemon``: every administration crawled on a schedule by one long-lived process.
+"""``attrap daemon``: every administration crawled on its own rhythm by one long-lived process.
 
-One APScheduler job per administration, every ``schedule.every_minutes`` with up to
-``schedule.jitter_s`` of jitter; a late job runs once (coalesce), never twice at a time. All jobs
-share one HTTP client, hence one politeness budget. SIGTERM or SIGINT stops scheduling, cancels
-the crawls in progress (their ``crawl_runs`` rows say "interrupted") and returns.
+Each administration has its loop: crawl (one pass: download, hand over to the processing lanes,
+health check), then wait until its next crawl — ``schedule.busy_every_minutes`` in the hours it
+publishes, ``schedule.every_minutes`` otherwise (``rhythm``), plus up to ``schedule.jitter_s``.
+One administration is never crawled twice at once, and a crawl that overran is not repeated to
+catch up. All crawls share one HTTP client, hence one politeness budget. A cycle every minute
+(``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the
+queue) and delivers what is due in the outboxes; the first cycle runs at start.
+
+The per-administration loops replace an interval scheduler: the next crawl depends on each
+administration's learned rhythm, and the clock is injectable, so that ``bench/latency.py``
+replays a simulated day through this very code.
+
+SIGTERM or SIGINT stops the loops, cancels the crawls in progress (their ``crawl_runs`` rows say
+"interrupted") and the processing (taken up again at the next start), and returns.
 """
 
 from __future__ import annotations
@@ -13,33 +23,37 @@ import datetime as dt
 import logging
 import random
 import signal
-from collections.abc import Awaitable, Callable, Sequence
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from collections.abc import Sequence
+from typing import Protocol
 
 from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
-from attrap.http import HttpClient
-from attrap.pipeline import CrawlOutcome, DocumentProcessor, EngineLookup, crawl_administration
+from attrap.http import HttpClient, SystemClock
+from attrap.pipeline import EngineLookup
+from attrap.pipeline.lanes import Lanes
+from attrap.scheduling.rhythm import Rhythm, administration_rhythm
+from attrap.service import Pass, lanes
 from attrap.store.db import Database
 
 log = logging.getLogger(__name__)
 
-DELIVERY_INTERVAL_S = 60
+# An administration's rhythm is learned again this often: its history grows slowly.
+RELEARN = dt.timedelta(days=1)
 
 
-def log_outcome(logger: logging.Logger, outcome: CrawlOutcome) -> None:
-    """One log line per finished crawl (the daemon and workers have no summary table)."""
-    logger.info(
-        "%s: %d found, %d new, %d downloaded, %d failed%s",
-        outcome.code,
-        outcome.found,
-        outcome.new,
-        outcome.downloaded,
-        outcome.failed,
-        f" — {outcome.error}" if outcome.error else "",
-    )
+class DaemonClock(Protocol):
+    """Monotonic seconds and sleeping (the HTTP client's clock) and the wall clock."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+    def wall(self) -> dt.datetime: ...
+
+
+class SystemDaemonClock(SystemClock):
+    def wall(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
 
 
 class Daemon:
@@ -50,76 +64,75 @@ class Daemon:
         specs: Sequence[AdapterSpec],
         *,
         get_engine: EngineLookup,
-        process: DocumentProcessor | None = None,
-        deliver: Callable[[], Awaitable[object]] | None = None,
+        clock: DaemonClock | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.specs = list(specs)
         self.get_engine = get_engine
-        self.process = process
-        self.deliver = deliver
-        self._running: set[asyncio.Task[object]] = set()
+        self.clock: DaemonClock = clock or SystemDaemonClock()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Crawl on schedule until ``stop`` is set."""
-        schedule = self.settings.schedule
-        scheduler = AsyncIOScheduler(timezone=dt.UTC)
-        async with HttpClient(self.settings) as client:
-            now = dt.datetime.now(dt.UTC)
-            for spec in self.specs:
-                scheduler.add_job(
-                    self._crawl,
-                    IntervalTrigger(minutes=schedule.every_minutes, jitter=schedule.jitter_s),
-                    args=[spec, client],
-                    id=spec.code,
-                    name=f"crawl {spec.code}",
-                    coalesce=True,
-                    max_instances=1,
-                    # First pass soon after start, spread so the administrations do not all
-                    # queue at the HTTP client's gates at once.
-                    next_run_time=now + dt.timedelta(seconds=random.uniform(0, schedule.jitter_s)),
-                    misfire_grace_time=None,
-                )
-            if self.deliver is not None:
-                # The outbox is polled rather than fed: what a crash left pending goes out too.
-                scheduler.add_job(
-                    self.deliver,
-                    IntervalTrigger(seconds=DELIVERY_INTERVAL_S),
-                    id="notify",
-                    name="deliver notifications",
-                    coalesce=True,
-                    max_instances=1,
-                    next_run_time=now,
-                )
-            scheduler.start()
+        async with (
+            lanes(self.settings, self.database) as processing,
+            HttpClient(self.settings, clock=self.clock) as client,
+        ):
+            stages = Pass(
+                self.settings,
+                self.database,
+                get_engine=self.get_engine,
+                hand_over=processing.submit,
+                now=self.clock.wall,
+            )
+            loops = [
+                asyncio.create_task(self._administration(spec, stages, client))
+                for spec in self.specs
+            ]
+            loops.append(asyncio.create_task(self._cycle(stages, processing)))
             log.info("daemon started: %d administrations", len(self.specs))
             try:
                 await stop.wait()
             finally:
-                scheduler.shutdown(wait=False)
-                for task in list(self._running):
-                    task.cancel()
+                for loop in loops:
+                    loop.cancel()
                 # Let cancelled crawls record their interruption before the client closes.
-                await asyncio.gather(*self._running, return_exceptions=True)
+                await asyncio.gather(*loops, return_exceptions=True)
                 log.info("daemon stopped")
 
-    async def _crawl(self, spec: AdapterSpec, client: HttpClient) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._running.add(task)
-        try:
-            outcome = await crawl_administration(
-                spec,
-                settings=self.settings,
-                database=self.database,
-                client=client,
-                get_engine=self.get_engine,
-                process=self.process,
-            )
-        finally:
-            self._running.discard(task)
-        log_outcome(log, outcome)
+    async def _administration(self, spec: AdapterSpec, stages: Pass, client: HttpClient) -> None:
+        schedule = self.settings.schedule
+        # The first crawls are spread so that they do not all queue at the client's gates.
+        await self.clock.sleep(random.uniform(0, schedule.jitter_s))
+        rhythm: Rhythm | None = None
+        learned_at = self.clock.wall()
+        while True:
+            try:
+                await stages.crawl(spec, client)
+            except Exception:
+                # A crawl records its own failures; this is a bug, and the loop must go on.
+                log.exception("crawl of %s failed", spec.code)
+            now = self.clock.wall()
+            if rhythm is None or now - learned_at > RELEARN:
+                rhythm = await asyncio.to_thread(
+                    administration_rhythm, self.database, spec.code, schedule
+                )
+                learned_at = now
+            due = rhythm.next_crawl(now, schedule)
+            wait = (due - now).total_seconds() + random.uniform(0, schedule.jitter_s)
+            await self.clock.sleep(wait)
+
+    async def _cycle(self, stages: Pass, processing: Lanes) -> None:
+        while True:
+            try:
+                resumed = await processing.resume()
+                if resumed:
+                    log.info("%d unprocessed documents taken up", resumed)
+                if stages.delivers:
+                    await asyncio.to_thread(stages.deliver)
+            except Exception:
+                log.exception("cycle failed")
+            await self.clock.sleep(self.settings.schedule.cycle_s)
 
 
 async def run_daemon(
@@ -128,8 +141,7 @@ async def run_daemon(
     specs: Sequence[AdapterSpec],
     *,
     get_engine: EngineLookup,
-    process: DocumentProcessor | None = None,
-    deliver: Callable[[], Awaitable[object]] | None = None,
+    clock: DaemonClock | None = None,
 ) -> None:
     """Run the daemon until SIGTERM or SIGINT."""
     stop = asyncio.Event()
@@ -138,9 +150,7 @@ async def run_daemon(
     for stop_signal in stop_signals:
         loop.add_signal_handler(stop_signal, stop.set)
     try:
-        daemon = Daemon(
-            settings, database, specs, get_engine=get_engine, process=process, deliver=deliver
-        )
+        daemon = Daemon(settings, database, specs, get_engine=get_engine, clock=clock)
         await daemon.run(stop)
     finally:
         for stop_signal in stop_signals:

@@ -4,17 +4,20 @@ The work is a procrastinate job queue stored in that database:
 
 - ``attrap.crawl(code)`` — one administration's crawl (queue ``crawl``). Its lock and queueing
   lock are ``crawl-<code>``: never two crawls of one administration at once, never two waiting.
-  Instead of processing what it downloads, the crawl defers one ``attrap.process`` job per new
-  document, then re-defers the administration's documents still unprocessed (what a crashed
-  worker left behind, as ``attrap run`` does).
+  It is the pass of ``attrap run`` and the daemon (``service.Pass``: crawl, then health check),
+  except that it hands each new document over by deferring one ``attrap.process`` job, then
+  re-defers the administration's documents still unprocessed (what a crashed worker left
+  behind).
 - ``attrap.process(document_id)`` — extract → segment → match → store one document (queue
-  ``documents``), through ``service.document_processor``: its new hits enter the notification
-  outbox in the transaction that stores them, as with ``attrap run``. Lock and queueing lock
+  ``documents``) in the worker's processing lanes (``pipeline.lanes``: worker processes, OCR in
+  its own lane, ``processing.max_attempts``): its new hits enter the notification outbox in the
+  transaction that stores them, as with ``attrap run``. Lock and queueing lock
   ``document-<id>``: jobs for one document run one after the other, and one that finds the
   document already processed does nothing — no document is processed twice.
 - Periodic jobs, deferred once per tick by whichever worker gets there first: the crawls of all
-  enabled administrations (``attrap.schedule_crawls``, queue ``crawl``), notification delivery
-  every minute (``attrap.dispatch``, queue ``default``, when a channel is configured) and the
+  enabled administrations (``attrap.schedule_crawls``, queue ``crawl``), delivery of
+  notifications and maintainer alerts every minute (``attrap.dispatch``, queue ``default``, when
+  a channel is configured) and the
   re-queueing of jobs left running by a worker that died (``attrap.recover``, ``default``).
 
 The stage functions are those of ``attrap run`` and ``attrap daemon``. PDFs are read from
@@ -35,15 +38,15 @@ from procrastinate import App, PsycopgConnector
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 
 from attrap.adapters.registry import load_adapters
 from attrap.config import Settings
 from attrap.http import HttpClient
-from attrap.notify.outbox import channel_settings, dispatch
-from attrap.pipeline import EngineLookup, crawl_administration
-from attrap.scheduling.daemon import log_outcome
-from attrap.service import UNPROCESSED, document_processor, process_unprocessed
+from attrap.notify.outbox import channel_settings
+from attrap.pipeline import EngineLookup
+from attrap.pipeline.lanes import UNPROCESSED, Lanes, Outcome
+from attrap.service import Pass, lanes
 from attrap.store.db import Database
 from attrap.store.models import Document
 
@@ -156,7 +159,8 @@ class TaskQueue:
             periodic_defaults={"max_delay": interval * 60},
         )
         self._client: HttpClient | None = None
-        self._process = document_processor(database, settings)
+        self._lanes: Lanes | None = None
+        self._stages = Pass(settings, database, get_engine=get_engine, hand_over=self._hand_over)
 
         self.crawl = self.app.task(name="attrap.crawl", queue=CRAWL_QUEUE)(self._crawl)
         self.process = self.app.task(name="attrap.process", queue=DOCUMENT_QUEUE)(
@@ -216,8 +220,13 @@ class TaskQueue:
         """Work the queues until stopped (SIGTERM/SIGINT, or cancellation), or, with
         ``wait=False``, until they are empty."""
         await ensure_schema(self.conninfo)
-        async with self.app.open_async(), HttpClient(self.settings) as client:
+        async with (
+            self.app.open_async(),
+            HttpClient(self.settings) as client,
+            lanes(self.settings, self.database) as processing,
+        ):
             self._client = client
+            self._lanes = processing
             try:
                 await self.app.run_worker_async(
                     queues=queues,
@@ -230,6 +239,7 @@ class TaskQueue:
                 )
             finally:
                 self._client = None
+                self._lanes = None
 
     # -- tasks ---------------------------------------------------------------------------------
 
@@ -240,33 +250,36 @@ class TaskQueue:
             return
         if self._client is None:
             raise RuntimeError("crawl tasks run inside TaskQueue.run, which opens the client")
-        outcome = await crawl_administration(
-            spec,
-            settings=self.settings,
-            database=self.database,
-            client=self._client,
-            get_engine=self.get_engine,
-            process=self._hand_over,
-        )
-        log_outcome(log, outcome)
-        await process_unprocessed(self.database, self._hand_over, [code])
+        await self._stages.crawl(spec, self._client)
+        for document_id in await asyncio.to_thread(self._unprocessed_of, code):
+            await self._hand_over(document_id)
 
     async def _hand_over(self, document_id: int) -> None:
         """The crawl's ``DocumentProcessor``: defer instead of processing here."""
         await self.defer_process(document_id)
 
     async def _process_document(self, document_id: int) -> None:
-        # The job's lock makes this check and the processing one step for this document.
-        if not await asyncio.to_thread(self._unprocessed, document_id):
+        if self._lanes is None:
+            raise RuntimeError("process tasks run inside TaskQueue.run, which opens the lanes")
+        # The job's lock makes the lanes' check (still unprocessed?) and the processing one step
+        # for this document.
+        outcome = await self._lanes.process(document_id)
+        if outcome is Outcome.SKIPPED:
             log.info("document %s already processed, skipped", document_id)
-            return
-        await self._process(document_id)
-        log.info("document %s processed", document_id)
+        elif outcome is Outcome.DONE:
+            log.info("document %s processed", document_id)
+        else:
+            log.warning("document %s: the processing worker died; it is tried again", document_id)
 
-    def _unprocessed(self, document_id: int) -> bool:
+    def _unprocessed_of(self, code: str) -> list[int]:
         with self.database.session() as session:
-            document = session.get(Document, document_id)
-            return document is not None and document.status in UNPROCESSED
+            return list(
+                session.scalars(
+                    select(Document.id)
+                    .where(Document.administration_code == code, Document.status.in_(UNPROCESSED))
+                    .order_by(Document.id)
+                )
+            )
 
     async def _schedule_crawls(self, timestamp: int) -> None:
         jitter_s = self.settings.schedule.jitter_s
@@ -276,7 +289,7 @@ class TaskQueue:
                 await self.defer_crawl(spec.code, delay_s=random.uniform(0, jitter_s))
 
     async def _dispatch(self, timestamp: int | None = None) -> None:
-        await asyncio.to_thread(dispatch, self.database, self.settings)
+        await asyncio.to_thread(self._stages.deliver)
 
     async def _recover(self, timestamp: int | None = None) -> None:
         """Re-queue the jobs of workers that stopped sending heartbeats: otherwise their locks

@@ -11,9 +11,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# attrap's migration lock among PostgreSQL advisory locks (an arbitrary number: "attm").
+_MIGRATE_LOCK = 0x6174746D
 
 
 def migrations_dir() -> Path:
@@ -54,6 +57,10 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes started together (workers on several machines) migrate one at a time;
+            # the lock ends with the transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 

@@ -117,6 +117,8 @@ class Document(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Runs that tried to download it; a failing download is retried until crawl.max_download_runs.
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Processing attempts started; one killed this many times (processing.max_attempts) is failed.
+    process_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Same bytes already stored under another URL: that document is the one processed.
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL")
@@ -284,6 +286,57 @@ class CrawlRun(Base):
     not_before: Mapped[dt.date | None] = mapped_column(Date)
     # None while running or when the run succeeded; else what stopped it.
     error: Mapped[str | None] = mapped_column(Text)
+    # Bulletins the listing showed, new or already known: zero where earlier runs saw some means
+    # the site changed under the adapter (health).
+    listed: Mapped[int | None] = mapped_column(Integer)
+    # What the first start page answered: the HTTP status when it failed, the URL it redirected
+    # to when that is another page (health: "moved" or "gone").
+    start_status: Mapped[int | None] = mapped_column(Integer)
+    start_redirect: Mapped[str | None] = mapped_column(String(2048))
+
+
+class HealthIncident(Base):
+    """A problem of one administration's crawls, open until a later run no longer shows it."""
+
+    __tablename__ = "health_incidents"
+    __table_args__ = (Index(None, "administration_code", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    administration_code: Mapped[str] = mapped_column(ForeignKey("administrations.code"))
+    # failing | silent | late | moved
+    kind: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    alerts: Mapped[list[HealthAlert]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan"
+    )
+
+
+class HealthAlert(Base):
+    """One maintainer message about an incident (its opening or its recovery) on one channel."""
+
+    __tablename__ = "health_alerts"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "event", "channel"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("health_incidents.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(16))  # opened | resolved
+    channel: Mapped[str] = mapped_column(String(64))
+    # pending → sent | failed (after the channel's max attempts)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(256))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[HealthIncident] = relationship(back_populates="alerts")
 
 
 @event.listens_for(Hit, "before_insert")

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http import HTTPStatus
@@ -28,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from attrap.facts.purposes import PURPOSE_LABELS
 from attrap.facts.wording import cameras_phrase, communes_phrase, lead_phrase, one_period
+from attrap.health import STATE_LABELS, health_table
 from attrap.store.db import Database
 from attrap.store.models import Hit
 from attrap.store.queries import (
@@ -56,8 +58,6 @@ DEFAULT_PERIOD = dt.timedelta(days=365)
 # Counts over a whole period scan every hit in it (about a second per million on SQLite); they
 # change only when a crawl stores hits, so pages share them for a few minutes.
 COUNTS_CACHE_SECONDS = 300
-# A crawl older than this is shown as late on the health page.
-STALE_AFTER = dt.timedelta(days=3)
 
 
 def _date_text(value: str | dt.date | None) -> str:
@@ -406,10 +406,9 @@ def create_app(database: Database, *, today: Callable[[], dt.date] = dt.date.tod
     @app.get("/sante", response_class=HTMLResponse, include_in_schema=False)
     def health_page(request: Request) -> HTMLResponse:
         with database.session() as db:
-            health = crawl_health(db)
-        now = dt.datetime.now(dt.UTC)
-        late = [h for h in health if not h.last_success or now - h.last_success > STALE_AFTER]
-        context = {"health": health, "late": len(late), "stale_after_days": STALE_AFTER.days}
+            rows = health_table(db)
+        counts = Counter(row.state for row in rows)
+        context = {"rows": rows, "counts": counts, "labels": STATE_LABELS}
         return render(request, "sante.html", context)
 
     return app
