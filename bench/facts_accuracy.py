@@ -24,6 +24,7 @@ from typing import Any
 
 from attrap.facts import Facts, act_context, extract_facts
 from attrap.matching.normalise import fold
+from bench.bulletins import CorpusAct
 
 ROOT = Path(__file__).resolve().parent
 CORPUS = ROOT / "corpus" / "facts"
@@ -173,3 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def as_corpus_act(act: LabelledAct) -> CorpusAct:
+    """The act in the matching corpus's shape, for ``bench.bulletins`` to lay out in a PDF."""
+    return CorpusAct(act.name, (act.category,), act.administration, "", act.text.strip())

@@ -156,6 +156,7 @@ def test_api_filters_shape_and_pagination(client: TestClient, database: Database
         "terms",
         "snippet",
         "first_seen_at",
+        "facts",
     }
     assert first["link"] == "https://www.bouches-du-rhone.gouv.fr/raa-special.pdf#page=7"
     two = client.get("/api/hits", params={"limit": 2}).json()
@@ -190,6 +191,8 @@ def test_openapi_documents_the_filters(client: TestClient):
         "since",
         "until",
         "query",
+        "active_on",
+        "late",
         "limit",
         "offset",
         "format",

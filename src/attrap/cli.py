@@ -31,6 +31,7 @@ from attrap.adapters.registry import (
     sync_administrations,
 )
 from attrap.config import ConfigError, Settings, load_settings
+from attrap.facts.wording import facts_line
 from attrap.health import STATE_LABELS, STATE_ORDER, AdministrationHealth, health_table
 from attrap.matching.rules import RulesError
 from attrap.notify.channel import ChannelConfigError, DeliveryError
@@ -284,18 +285,30 @@ def hits(
     query: Annotated[
         str | None, typer.Option(help="Text searched in act titles and snippets.")
     ] = None,
+    active_on: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Orders in force that day (local time)."),
+    ] = None,
+    late: Annotated[
+        bool | None,
+        typer.Option("--late/--not-late", help="Published after (before) the order began."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     format: Annotated[HitsFormat, typer.Option("--format", "-f")] = HitsFormat.table,
     config: ConfigOption = None,
 ) -> None:
     """Search stored hits, newest first."""
     database = database_from(settings_from(config))
+    day = active_on.date() if active_on else None
     hit_filter = HitFilter(
         department=department,
         category=category,
         since=since.date() if since else None,
         until=until.date() if until else None,
         query=query,
+        active_from=day,
+        active_until=day,
+        late=late,
         limit=limit,
     )
     with database.session() as session:
@@ -324,9 +337,11 @@ def print_hits_table(found: list[dict[str, Any]]) -> None:
     table.add_column("Date", no_wrap=True)
     # Number, title and link together, folded rather than cut: a truncated link is useless.
     table.add_column("Acte et lien vers le PDF", overflow="fold")
-    for hit in map(hit_csv_row, found):
+    for hit, facts in ((hit_csv_row(h), h["facts"]) for h in found):
         act = Text(f"{hit['act_number']}\n" if hit["act_number"] else "", style="bold")
         act.append(f"{hit['act_title']}\n")
+        if line := facts_line(facts):
+            act.append(f"{line}\n", style="italic")
         act.append(str(hit["link"]), style=f"link {hit['link']}")
         table.add_row(
             str(hit["department"] or "—"),

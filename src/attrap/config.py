@@ -104,6 +104,19 @@ class MatchingSettings(_Section):
     rules: str = ""
 
 
+class FactsSettings(_Section):
+    # Acts with a hit in one of these categories get their facts read (periods, places, …).
+    categories: list[str] = Field(
+        default_factory=lambda: [
+            "drone",
+            "vsa",
+            "videoprotection",
+            "cameras-individuelles",
+            "perimetre-protection",
+        ]
+    )
+
+
 class ChannelSettings(_Section):
     """What every notification channel shares: routing, retries, bursts."""
 
@@ -197,6 +210,7 @@ class Settings(_Section):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     processing: ProcessingSettings = Field(default_factory=ProcessingSettings)
     matching: MatchingSettings = Field(default_factory=MatchingSettings)
+    facts: FactsSettings = Field(default_factory=FactsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)

@@ -30,3 +30,17 @@ def long_date(day: dt.date) -> str:
     """``2024-07-01`` → ``1er juillet 2024``."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{number} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def weekday_date(day: dt.date, *, year: bool = True) -> str:
+    """``2025-05-01`` → ``jeudi 1er mai 2025`` (``jeudi 1er mai`` without the year)."""
+    text = f"{WEEKDAY_NAMES[day.weekday()]} {long_date(day)}"
+    return text if year else text.rsplit(" ", 1)[0]
+
+
+def clock(moment: dt.time) -> str:
+    """``09:00`` → ``9 h``, ``21:30`` → ``21 h 30``."""
+    return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from attrap.facts import cameras, dates, operators, places, purposes
 from attrap.facts.model import ActContext, Facts
-from attrap.facts.text import sentences
+from attrap.facts.text import join_pages, sentences
 
 
-def extract_facts(text: str, context: ActContext) -> Facts:
+def extract_facts(text: str | Sequence[str], context: ActContext) -> Facts:
     """Read what the order authorises: when, where, who, how many cameras, what for.
 
-    Pure and deterministic: the same text and context give the same facts. Never raises on
-    odd text; fields the text does not give are left empty.
+    ``text`` is the act's text, or its pages (whose running headers and footers are then left
+    out). Pure and deterministic: the same text and context give the same facts; fields the text
+    does not give are left empty.
     """
-    read = sentences(text)
+    read = sentences(text if isinstance(text, str) else join_pages(text))
     evidence: dict[str, str] = {}
     found_communes, commune_evidence = places.communes(read, context.departments)
     if commune_evidence:

@@ -11,6 +11,7 @@ the text is cut into sentences at « ; », at sentence ends, at list items and a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,6 +49,41 @@ _SENTENCE_END = re.compile(r"(?<=[;])\s+|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(]
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Za-z]|\bart|\bn°?|\bno|\bcf|\betc|\bMme|\bMM|\bSt|\bSte|\bav|\bbd|\bch)\.$"
 )
+
+
+# Lines at a page's top or bottom that recur on the act's other pages (digits aside) are running
+# headers and footers; a sentence broken by a page turn is read without them.
+EDGE_LINES = 3
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*/\s*\d{1,4})?$", re.IGNORECASE)
+
+
+def _edges(lines: list[str]) -> list[int]:
+    real = [i for i, line in enumerate(lines) if line.strip()]
+    return sorted(set(real[:EDGE_LINES] + real[-EDGE_LINES:]))
+
+
+def join_pages(pages: Sequence[str]) -> str:
+    """The act's text with page furniture (running headers, footers, page numbers) left out."""
+    split = [page.split("\n") for page in pages]
+    masked = [
+        {i: re.sub(r"\d+", "#", fold_line(lines[i])) for i in _edges(lines)} for lines in split
+    ]
+    recurring = {
+        key
+        for number, edges in enumerate(masked)
+        for key in edges.values()
+        if any(key in other.values() for n, other in enumerate(masked) if n != number)
+    }
+    kept = []
+    for lines, edges in zip(split, masked, strict=True):
+        kept.append(
+            "\n".join(
+                line
+                for i, line in enumerate(lines)
+                if not (i in edges and (edges[i] in recurring or _PAGE_NUMBER.match(line.strip())))
+            )
+        )
+    return "\n".join(kept)
 
 
 def _line_section(folded: str, current: Section) -> Section:

@@ -13,7 +13,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
+from attrap.facts.purposes import PURPOSE_LABELS
+from attrap.facts.wording import facts_line, lead_phrase, one_period
 from attrap.french import long_date
 from attrap.notify.channel import Alert, HitJson
 
@@ -101,11 +104,20 @@ def hashtags(hits: Sequence[HitJson]) -> list[str]:
     ]
 
 
+def summary_line(hit: HitJson) -> str:
+    """« Drone · Lyon, Villeurbanne · jeudi 1er mai, 9 h–22 h · DIPN du Rhône · 4 caméras ·
+    publié 14 h avant le début »; "" when the act's facts say nothing."""
+    year = int(hit["first_seen_at"][:4])
+    return facts_line(hit.get("facts"), category_label(hit["category"]), reference_year=year)
+
+
 def status_text(hit: HitJson, max_characters: int = DEFAULT_MAX_CHARACTERS) -> str:
     """A Mastodon status for one hit, within the instance's character limit."""
-    header = f"{category_label(hit['category'])} — {hit['administration']['name']}"
+    summary = summary_line(hit)
+    administration = hit["administration"]["name"]
+    header = summary or f"{category_label(hit['category'])} — {administration}"
     tags = " ".join(hashtags([hit]))
-    act_line = _act_line(hit)
+    act_line = f"{administration} : {_act_line(hit)}" if summary else _act_line(hit)
 
     def compose(act: str) -> str:
         return "\n".join([header, act, hit["link"], tags])
@@ -164,7 +176,8 @@ def hit_details(hit: HitJson) -> str:
     where = administration["name"]
     if hit["department"]:
         where += f" (département {hit['department']})"
-    lines = [
+    lines = [f"En bref : {summary}"] if (summary := summary_line(hit)) else []
+    lines += [
         f"Catégorie : {category_label(hit['category'])}",
         f"Administration : {where}",
         f"Acte : {act['title'] or 'sans titre'}",
@@ -181,11 +194,38 @@ def hit_details(hit: HitJson) -> str:
         f"Pages : {act['page_start']} à {act['page_end']}",
         f"Lien : {hit['link']}",
     ]
+    lines += _facts_details(hit.get("facts"))
     if hit["terms"]:
         lines.append(f"Termes repérés : {', '.join(hit['terms'])}")
     if hit["snippet"]:
         lines += ["", "Extrait :", f"« {hit['snippet']} »"]
     return "\n".join(lines)
+
+
+def _facts_details(facts: dict[str, Any] | None) -> list[str]:
+    """What the act authorises, field by field (every period, every commune with its code)."""
+    if not facts:
+        return []
+    lines = [f"Période : {one_period(period)}" for period in facts["periods"]]
+    if facts["communes"]:
+        named = [
+            f"{c['name']} ({c['insee']})" if c["insee"] else c["name"] for c in facts["communes"]
+        ]
+        lines.append(f"Communes : {', '.join(named)}")
+    if facts.get("perimeter"):
+        lines.append(f"Périmètre : {facts['perimeter']}")
+    if facts.get("operator"):
+        lines.append(f"Service : {facts['operator']['name']}")
+    if facts.get("max_cameras"):
+        lines.append(f"Caméras au plus : {facts['max_cameras']}")
+    if facts.get("purposes"):
+        labels = [PURPOSE_LABELS.get(code, code) for code in facts["purposes"]]
+        lines.append(f"Finalités : {', '.join(labels)}")
+    if facts.get("event"):
+        lines.append(f"Événement : {facts['event']}")
+    if lead := lead_phrase(facts.get("publication")):
+        lines.append(f"Publication : {lead}")
+    return lines
 
 
 def email_subject(hit: HitJson) -> str:

@@ -27,6 +27,7 @@ from attrap.documents.pages import PageSource, PageText
 from attrap.documents.segment import ActSegment, segment
 from attrap.matching.matcher import Matcher
 from attrap.pipeline.errors import describe_error
+from attrap.pipeline.facts import FactsReader
 from attrap.store.db import Database
 from attrap.store.models import Act, Document, Hit, Page, utcnow
 
@@ -90,7 +91,8 @@ def process_document(
             pages = _extract_and_store(database, settings, document_id, max_ocr_pages)
         with database.session() as session:
             document = session.get_one(Document, document_id)
-            changes = _store_acts(session, document, segment(pages), matcher)
+            facts = FactsReader.from_settings(settings)
+            changes = _store_acts(session, document, segment(pages), matcher, facts)
             document.status = "matched"
             if on_new_hits and changes.new_hit_ids:
                 on_new_hits(session, changes.new_hit_ids)
@@ -117,6 +119,7 @@ def reprocess(
     as failed and the others go on.
     """
     matcher = Matcher.from_settings(settings)
+    facts = FactsReader.from_settings(settings)
     statement = select(Document.id).where(exists().where(Page.document_id == Document.id))
     if codes is not None:
         statement = statement.where(Document.administration_code.in_(list(codes)))
@@ -129,7 +132,7 @@ def reprocess(
             with database.session() as session:
                 document = session.get_one(Document, document_id)
                 pages = [_page_text(page) for page in document.pages]
-                changes = _store_acts(session, document, segment(pages), matcher)
+                changes = _store_acts(session, document, segment(pages), matcher, facts)
                 if document.status == "failed":
                     document.error = None
                 document.status = "matched"
@@ -261,16 +264,20 @@ def _overlap(a: ActPlace, b: ActPlace) -> int:
 
 
 def _store_acts(
-    session: Session, document: Document, segments: Sequence[ActSegment], matcher: Matcher
+    session: Session,
+    document: Document,
+    segments: Sequence[ActSegment],
+    matcher: Matcher,
+    facts: FactsReader,
 ) -> _Changes:
-    """Make the document's stored acts and hits those of ``segments``, changing only what
+    """Make the document's stored acts, hits and facts those of ``segments``, changing only what
     changed: an act found again keeps its row, a hit found again keeps its id and first_seen_at."""
     stored = list(
         session.scalars(
             select(Act)
             .where(Act.document_id == document.id)
             .order_by(Act.page_start, Act.id)
-            .options(selectinload(Act.hits))
+            .options(selectinload(Act.hits), selectinload(Act.facts), selectinload(Act.periods))
         )
     )
     pairs = pair_acts(
@@ -308,6 +315,7 @@ def _store_acts(
         for gone in previous.values():
             act.hits.remove(gone)
             changes.removed_hits += 1
+        facts.record(act, found, document)
     kept = set(pairs.values())
     for gone_act in (act for index, act in enumerate(stored) if index not in kept):
         changes.removed_hits += len(gone_act.hits)

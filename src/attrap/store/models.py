@@ -161,6 +161,50 @@ class Act(Base):
 
     document: Mapped[Document] = relationship(back_populates="acts")
     hits: Mapped[list[Hit]] = relationship(back_populates="act", cascade="all, delete-orphan")
+    facts: Mapped[ActFacts | None] = relationship(
+        back_populates="act", cascade="all, delete-orphan", uselist=False
+    )
+    periods: Mapped[list[ActPeriod]] = relationship(
+        back_populates="act", cascade="all, delete-orphan", order_by="ActPeriod.starts_at"
+    )
+
+
+class ActFacts(Base):
+    """What an act with a hit in a facts category authorises (``attrap.facts``)."""
+
+    __tablename__ = "act_facts"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(16))
+    # ``Facts.to_json()``: periods in local time, communes, operator, cameras, evidence …
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    first_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the order could first be read (``facts.timing``), and how long before its start.
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    publication_basis: Mapped[str | None] = mapped_column(String(16))
+    lead_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Published after the authorisation had begun.
+    late: Mapped[bool | None] = mapped_column(Boolean, index=True)
+
+    act: Mapped[Act] = relationship(back_populates="facts")
+
+
+class ActPeriod(Base):
+    """One period of an act, for « in force on » queries and the calendar feed."""
+
+    __tablename__ = "act_periods"
+    __table_args__ = (Index(None, "last_day", "first_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Local calendar days it touches, inclusive (a period ending at midnight ends the day before).
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+
+    act: Mapped[Act] = relationship(back_populates="periods")
 
 
 class Hit(Base):

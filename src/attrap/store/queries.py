@@ -8,10 +8,19 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Select, column, exists, func, literal_column, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from attrap.store.models import Act, Administration, CrawlRun, Document, Hit, Notification
+from attrap.store.models import (
+    Act,
+    ActFacts,
+    ActPeriod,
+    Administration,
+    CrawlRun,
+    Document,
+    Hit,
+    Notification,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,8 +32,19 @@ class HitFilter:
     query: str | None = None
     # Hits stored at or after this moment (what one run found).
     found_since: dt.datetime | None = None
+    # Acts with a period in force on one of these (local) days; ``active_on`` is both at once.
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
+    # True: published after the authorisation had begun; False: before it.
+    late: bool | None = None
+    # "newest" first (discovery), or "start": the soonest authorisation first.
+    order: str = "newest"
     limit: int = 100
     offset: int = 0
+
+    @property
+    def active_on(self) -> dt.date | None:
+        return self.active_from if self.active_from == self.active_until else None
 
 
 def _hit_date() -> Any:
@@ -99,6 +119,17 @@ def _filtered(
         statement = statement.where(_hit_date() <= hit_filter.until)
     if words := search_words(hit_filter.query):
         statement = statement.where(_text_match(session, words, newest_page=newest_page))
+    if hit_filter.active_from or hit_filter.active_until:
+        in_force = exists().where(ActPeriod.act_id == Hit.act_id)
+        if hit_filter.active_until:
+            in_force = in_force.where(ActPeriod.first_day <= hit_filter.active_until)
+        if hit_filter.active_from:
+            in_force = in_force.where(ActPeriod.last_day >= hit_filter.active_from)
+        statement = statement.where(in_force)
+    if hit_filter.late is not None:
+        statement = statement.where(
+            exists().where(ActFacts.act_id == Hit.act_id, ActFacts.late.is_(hit_filter.late))
+        )
     return statement
 
 
@@ -107,13 +138,20 @@ def _dialect(session: Session) -> str:
 
 
 def search_hits(session: Session, hit_filter: HitFilter) -> list[Hit]:
-    statement = (
-        _filtered(select(Hit), hit_filter, session, newest_page=True)
-        # Loaded by separate queries for the page's hits only, not joined to every candidate.
-        .options(
-            selectinload(Hit.act).selectinload(Act.document).selectinload(Document.administration)
+    statement = _filtered(select(Hit), hit_filter, session, newest_page=True)
+    if hit_filter.order == "start":
+        statement = statement.outerjoin(ActFacts, ActFacts.act_id == Hit.act_id).order_by(
+            ActFacts.first_start.is_(None), ActFacts.first_start, Hit.id
         )
-        .order_by(Hit.first_seen_at.desc(), Hit.id.desc())
+    else:
+        statement = statement.order_by(Hit.first_seen_at.desc(), Hit.id.desc())
+    act = selectinload(Hit.act)
+    statement = (
+        # Loaded by separate queries for the page's hits only, not joined to every candidate.
+        statement.options(
+            act.selectinload(Act.document).selectinload(Document.administration),
+            act.selectinload(Act.facts),
+        )
         .limit(hit_filter.limit)
         .offset(hit_filter.offset)
     )
@@ -178,8 +216,36 @@ def hit_to_json(hit: Hit) -> dict[str, Any]:
         "link": f"{document.url}#page={hit.page}",
         "terms": list(hit.terms),
         "snippet": hit.snippet,
-        "first_seen_at": hit.first_seen_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "first_seen_at": _utc(hit.first_seen_at),
+        "facts": facts_to_json(act.facts, administration.timezone),
     }
+
+
+def _utc(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def facts_to_json(row: ActFacts | None, timezone: str) -> dict[str, Any] | None:
+    """What the act authorises (``attrap.facts``), with its publication lead time; ``timezone``
+    is the administration's, that of the periods' local times."""
+    if row is None:
+        return None
+    data = dict(row.data)
+    data["timezone"] = timezone
+    data["publication"] = (
+        {
+            "at": _utc(row.published_at),
+            "basis": row.publication_basis,
+            "lead_hours": round(row.lead_seconds / 3600, 1)
+            if row.lead_seconds is not None
+            else None,
+            "late": row.late,
+        }
+        if row.published_at
+        else None
+    )
+    data["version"] = row.version
+    return data
 
 
 HIT_CSV_FIELDS = [
@@ -193,6 +259,18 @@ HIT_CSV_FIELDS = [
     "link",
     "snippet",
     "first_seen_at",
+    "period_start",
+    "period_end",
+    "periods",
+    "communes",
+    "perimeter",
+    "operator",
+    "max_cameras",
+    "purposes",
+    "event",
+    "published_at",
+    "lead_hours",
+    "late",
 ]
 
 
@@ -210,6 +288,31 @@ def hit_csv_row(hit: dict[str, Any]) -> dict[str, Any]:
         "link": hit["link"],
         "snippet": hit["snippet"],
         "first_seen_at": hit["first_seen_at"],
+        **_facts_csv(hit.get("facts")),
+    }
+
+
+def _facts_csv(facts: dict[str, Any] | None) -> dict[str, Any]:
+    if not facts:
+        return {}
+    periods = facts["periods"]
+    publication = facts.get("publication") or {}
+    operator = facts.get("operator")
+    return {
+        "period_start": periods[0]["start"] if periods else None,
+        "period_end": max((p["end"] for p in periods if p["end"]), default=None),
+        "periods": "; ".join(f"{p['start']}/{p['end'] or ''}" for p in periods),
+        "communes": "; ".join(
+            f"{c['name']} ({c['insee']})" if c["insee"] else c["name"] for c in facts["communes"]
+        ),
+        "perimeter": facts.get("perimeter"),
+        "operator": operator["name"] if operator else None,
+        "max_cameras": facts.get("max_cameras"),
+        "purposes": "; ".join(facts["purposes"]),
+        "event": facts.get("event"),
+        "published_at": publication.get("at"),
+        "lead_hours": publication.get("lead_hours"),
+        "late": publication.get("late"),
     }
 
 
@@ -293,3 +396,67 @@ def crawl_health(session: Session, department: str | None = None) -> list[CrawlH
         )
         for administration, last_success, run in session.execute(statement)
     ]
+
+
+@dataclass(frozen=True)
+class PublicationDelays:
+    """How long before their start an administration's orders could be read."""
+
+    code: str
+    name: str
+    orders: int  # orders whose lead time is known
+    after_start: int  # published after the authorisation had begun
+    under_a_day: int  # published less than 24 hours before it began
+    median_lead_hours: float | None
+
+    @property
+    def in_time(self) -> int:
+        return self.orders - self.after_start - self.under_a_day
+
+    def share(self, count: int) -> float:
+        return count / self.orders if self.orders else 0.0
+
+
+# The line between « in time » and « short notice » (also facts.timing.SHORT_NOTICE).
+SHORT_NOTICE_SECONDS = 24 * 3600
+
+
+def publication_delays(
+    session: Session, *, category: str | None = None, since: dt.date | None = None
+) -> list[PublicationDelays]:
+    """Per administration, the orders (acts with a hit of ``category``, any facts category by
+    default) whose start and publication are known, published since ``since``; the worst
+    record first."""
+    hit_of_act = select(Hit.id).where(Hit.act_id == ActFacts.act_id)
+    if category:
+        hit_of_act = hit_of_act.where(Hit.category == category)
+    statement = (
+        select(Administration.code, Administration.name, ActFacts.lead_seconds)
+        .join(Act, Act.id == ActFacts.act_id)
+        .join(Document, Document.id == Act.document_id)
+        .join(Administration, Administration.code == Document.administration_code)
+        .where(ActFacts.lead_seconds.is_not(None), hit_of_act.exists())
+    )
+    if since:
+        statement = statement.where(
+            ActFacts.first_start >= dt.datetime.combine(since, dt.time(), dt.UTC)
+        )
+    leads: dict[tuple[str, str], list[int]] = {}
+    for code, name, lead in session.execute(statement):
+        leads.setdefault((code, name), []).append(lead)
+    rows = []
+    for (code, name), values in leads.items():
+        values.sort()
+        middle = len(values) // 2
+        median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+        rows.append(
+            PublicationDelays(
+                code=code,
+                name=name,
+                orders=len(values),
+                after_start=sum(1 for v in values if v < 0),
+                under_a_day=sum(1 for v in values if 0 <= v < SHORT_NOTICE_SECONDS),
+                median_lead_hours=round(median / 3600, 1),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.share(r.after_start + r.under_a_day), -r.orders, r.code))

@@ -10,11 +10,12 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from attrap.store.models import Act, Administration, CrawlRun, Document, Hit
+from attrap.store.models import Act, ActFacts, ActPeriod, Administration, CrawlRun, Document, Hit
 
 CITIES = {
     "06": "Nice",
@@ -32,6 +33,27 @@ CITIES = {
     "93": "Saint-Denis",
     "974": "Saint-Denis de La Réunion",
 }
+INSEE = {
+    "Nice": "06088",
+    "Marseille": "13055",
+    "Toulouse": "31555",
+    "Bordeaux": "33063",
+    "Montpellier": "34172",
+    "Rennes": "35238",
+    "Nantes": "44109",
+    "Lille": "59350",
+    "Strasbourg": "67482",
+    "Lyon": "69123",
+    "Paris": "75056",
+    "Rouen": "76540",
+    "Saint-Denis": "93066",
+    "Saint-Denis de La Réunion": "97411",
+}
+# Orders whose facts are generated, and how late they are published: hours between the bulletin
+# going online and the authorisation's start (negative: after it began).
+FACTS_CATEGORIES = {"drone", "vsa", "perimetre-protection"}
+LEAD_HOURS = [(-8, -1), (1, 23), (24, 96)]
+LEAD_WEIGHTS = [2, 4, 4]
 # Commune names found in many départements, for the others.
 COMMON_COMMUNE_NAMES = ["Villeneuve", "Saint-Martin", "Montigny", "Beaumont", "Fontaine"]
 # Heavier weights where real bulletins carry more of these orders.
@@ -117,6 +139,11 @@ class SampleHit:
     published_on: dt.date
     first_seen_at: dt.datetime
     page: int
+    city: str
+    # The authorisation's start and end (UTC) and its maximum number of cameras, for the
+    # categories that have facts.
+    period: tuple[dt.datetime, dt.datetime] | None
+    max_cameras: int | None
 
 
 def sample_hits(
@@ -148,6 +175,12 @@ def sample_hits(
         seen = dt.datetime.combine(published_on, dt.time(6), dt.UTC) + dt.timedelta(
             hours=rng.randint(0, 40), minutes=rng.randint(0, 59)
         )
+        period = None
+        if category in FACTS_CATEGORIES:
+            low, high = rng.choices(LEAD_HOURS, LEAD_WEIGHTS)[0]
+            start = seen + dt.timedelta(hours=rng.randint(low, high))
+            start = start.replace(minute=0)
+            period = (start, start + dt.timedelta(hours=rng.choice([4, 8, 12, 14, 36])))
         yield SampleHit(
             administration_code=code,
             department=department,
@@ -160,6 +193,9 @@ def sample_hits(
             published_on=published_on,
             first_seen_at=seen,
             page=rng.randint(2, 180),
+            city=city,
+            period=period,
+            max_cameras=rng.randint(1, 6) if category == "drone" else None,
         )
 
 
@@ -168,13 +204,13 @@ def add_sample_hits(
 ) -> int:
     """Store ``count`` sample hits, one bulletin each, for the administrations already in the
     database that are filed under a département. Returns how many were added."""
-    departments = dict(
-        session.execute(
-            select(Administration.code, Administration.department).where(
-                Administration.department.is_not(None)
-            )
-        ).all()
-    )
+    rows = session.execute(
+        select(Administration.code, Administration.department, Administration.timezone).where(
+            Administration.department.is_not(None)
+        )
+    ).all()
+    departments = {code: department for code, department, _ in rows}
+    zones = {code: ZoneInfo(timezone) for code, _, timezone in rows}
     if not departments:
         raise ValueError("no administration filed under a département: sync the adapters first")
     offset = session.scalar(select(func.count(Document.id))) or 0
@@ -197,6 +233,9 @@ def add_sample_hits(
             page_start=sample.page,
             page_end=sample.page + 1,
         )
+        if sample.period is not None:
+            act.facts = _sample_facts(sample, zones[sample.administration_code])
+            act.periods = [_sample_period(sample, zones[sample.administration_code])]
         session.add(
             Hit(
                 act=act,
@@ -212,6 +251,46 @@ def add_sample_hits(
         )
     session.flush()
     return count
+
+
+def _sample_facts(sample: SampleHit, zone: ZoneInfo) -> ActFacts:
+    assert sample.period is not None
+    start, end = (moment.astimezone(zone) for moment in sample.period)
+    sentence = (
+        f"Article 4 : La présente autorisation est délivrée du {start:%d/%m/%Y} à {start:%H} h "
+        f"au {end:%d/%m/%Y} à {end:%H} h."
+    )
+    lead = int((sample.period[0] - sample.first_seen_at).total_seconds())
+    data = {
+        "periods": [{"start": start.isoformat(), "end": end.isoformat(), "evidence": sentence}],
+        "communes": [{"name": sample.city, "insee": INSEE.get(sample.city)}],
+        "perimeter": f"Le périmètre est constitué du centre-ville de {sample.city}.",
+        "operator": {"name": f"DIPN {sample.department}", "kind": "police-nationale"},
+        "max_cameras": sample.max_cameras,
+        "max_aircraft": None,
+        "purposes": ["securite-rassemblements"],
+        "event": None,
+        "evidence": {"max_cameras": "Article 2 : Le nombre maximal de caméras est fixé."},
+    }
+    return ActFacts(
+        version="sample",
+        data=data,
+        first_start=sample.period[0],
+        last_end=sample.period[1],
+        published_at=sample.first_seen_at,
+        publication_basis="first_seen_at",
+        lead_seconds=lead,
+        late=lead < 0,
+    )
+
+
+def _sample_period(sample: SampleHit, zone: ZoneInfo) -> ActPeriod:
+    assert sample.period is not None
+    start, end = (moment.astimezone(zone) for moment in sample.period)
+    last = (end - dt.timedelta(microseconds=1)).date()
+    return ActPeriod(
+        starts_at=sample.period[0], ends_at=sample.period[1], first_day=start.date(), last_day=last
+    )
 
 
 CRAWL_ERRORS = [

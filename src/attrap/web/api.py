@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -23,7 +24,8 @@ from attrap.store.queries import (
     hit_to_json,
     search_hits,
 )
-from attrap.web.feeds import atom_feed
+from attrap.web.calendar import periods_calendar
+from attrap.web.feeds import atom_feed, feed_title
 
 MAX_LIMIT = 10_000
 
@@ -51,6 +53,13 @@ def hit_filter(
     query: Annotated[
         str | None, Query(description="Mots cherchés dans les titres des actes et les extraits.")
     ] = None,
+    active_on: Annotated[
+        dt.date | None, Query(description="Autorisations en vigueur ce jour-là (heure locale).")
+    ] = None,
+    late: Annotated[
+        bool | None,
+        Query(description="true : publiées après le début de l'autorisation ; false : avant."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HitFilter:
@@ -60,6 +69,9 @@ def hit_filter(
         since=since,
         until=until,
         query=query,
+        active_from=active_on,
+        active_until=active_on,
+        late=late,
         limit=limit,
         offset=offset,
     )
@@ -88,6 +100,47 @@ class DocumentOut(BaseModel):
     sha256: str | None
 
 
+class PeriodOut(BaseModel):
+    start: str = Field(description="ISO 8601, heure locale de l'administration avec son décalage.")
+    end: str | None
+    evidence: str = Field(description="La phrase de l'acte d'où la période est lue.")
+
+
+class CommuneOut(BaseModel):
+    name: str
+    insee: str | None = Field(description="Code INSEE, quand la commune est du territoire.")
+
+
+class OperatorOut(BaseModel):
+    name: str = Field(description="« DIPN du Rhône », « RATP », « Ville de Cannes »…")
+    kind: str = Field(description="police-nationale, gendarmerie, police-aux-frontieres, …")
+
+
+class PublicationOut(BaseModel):
+    at: str = Field(description="Moment où l'acte a pu être lu pour la première fois, UTC.")
+    basis: str = Field(description="first_seen_at (vu par attrap) ou published_on (date seule).")
+    lead_hours: float | None = Field(description="Début de l'autorisation moins publication.")
+    late: bool | None = Field(description="Publié après le début de l'autorisation.")
+
+
+class FactsOut(BaseModel):
+    """Ce que l'acte autorise ; un champ que l'acte ne donne pas est nul, jamais deviné."""
+
+    periods: list[PeriodOut]
+    communes: list[CommuneOut]
+    perimeter: str | None
+    operator: OperatorOut | None
+    max_cameras: int | None
+    max_aircraft: int | None
+    purposes: list[str] = Field(description="Finalités (CSI L. 242-5) ou événements VSA.")
+    event: str | None
+    evidence: dict[str, str] = Field(description="Champ → phrase de l'acte.")
+    publication: PublicationOut | None
+    timezone: str = Field(description="Fuseau de l'administration : Europe/Paris, Indian/Reunion…")
+    version: str
+    error: str | None = None
+
+
 class HitOut(BaseModel):
     """A hit as DESIGN.md describes it, the same as ``attrap hits --format json``."""
 
@@ -103,6 +156,7 @@ class HitOut(BaseModel):
     terms: list[str]
     snippet: str
     first_seen_at: str = Field(description="Première détection, UTC, ISO 8601.")
+    facts: FactsOut | None = Field(description="Ce que dit l'acte (drones, VSA, …), sinon nul.")
 
 
 def csv_response(hits: list[dict[str, object]], filename: str) -> Response:
@@ -146,6 +200,27 @@ def feed_hits(request: Request, db: SessionDep, hits_filter: FilterDep) -> Respo
     found = [hit_to_json(h) for h in search_hits(db, hits_filter)]
     body = atom_feed(found, hits_filter, feed_url=str(request.url), site_url=str(request.base_url))
     return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+# The calendar reaches back a year by default: past orders stay in the calendars that show them.
+CALENDAR_PAST = dt.timedelta(days=365)
+
+
+@router.get(
+    "/feeds/periods.ics",
+    summary="Calendrier iCalendar des périodes autorisées",
+    description="Un événement par période d'autorisation, dans le fuseau de l'administration. "
+    "Mêmes filtres que `/api/hits` (un calendrier par département et/ou catégorie) ; sans "
+    "`active_on`, les autorisations en vigueur depuis un an.",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def feed_periods(request: Request, db: SessionDep, hits_filter: FilterDep) -> Response:
+    if hits_filter.active_from is None:
+        hits_filter = replace(hits_filter, active_from=request.app.state.today() - CALENDAR_PAST)
+    found = [hit_to_json(h) for h in search_hits(db, replace(hits_filter, order="start"))]
+    body = periods_calendar(found, name=feed_title(hits_filter))
+    return Response(body, media_type="text/calendar; charset=utf-8")
 
 
 @router.get("/healthz", summary="État du service et de sa base de données")

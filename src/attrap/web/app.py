@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import threading
 from collections import Counter
@@ -25,17 +27,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from attrap.facts.purposes import PURPOSE_LABELS
+from attrap.facts.wording import cameras_phrase, communes_phrase, lead_phrase, one_period
 from attrap.health import STATE_LABELS, health_table
 from attrap.store.db import Database
 from attrap.store.models import Hit
 from attrap.store.queries import (
     HitFilter,
+    PublicationDelays,
     count_by_category,
     count_by_department,
     count_hits,
     crawl_health,
     hit_to_json,
     normalise_department,
+    publication_delays,
     search_hits,
     search_words,
 )
@@ -74,6 +80,11 @@ def _templates() -> Jinja2Templates:
         highlight=highlight,
         french_date=_date_text,
         safe_url=_safe_url,
+        one_period=one_period,
+        communes_phrase=communes_phrase,
+        cameras_phrase=cameras_phrase,
+        lead_phrase=lead_phrase,
+        purpose_label=lambda code: PURPOSE_LABELS.get(code, code),
     )
     return templates
 
@@ -153,10 +164,62 @@ def _listing_links(hit_filter: HitFilter) -> dict[str, str]:
         "csv": _url("/api/hits", {**params, "format": "csv", "limit": MAX_LIMIT}),
         "atom": _url("/feeds/hits.atom", params),
         "json": _url("/api/hits", params),
+        "calendar": _url("/feeds/periods.ics", params),
     }
 
 
-def create_app(database: Database) -> FastAPI:
+def _in_force_on(hit: dict[str, Any], day: dt.date) -> bool:
+    """One of the hit's periods touches ``day`` (in the administration's time zone)."""
+    for period in (hit["facts"] or {}).get("periods", []):
+        start = dt.datetime.fromisoformat(period["start"])
+        end = dt.datetime.fromisoformat(period["end"]) if period["end"] else None
+        last = (end - dt.timedelta(microseconds=1)).date() if end else start.date()
+        if start.date() <= day <= last:
+            return True
+    return False
+
+
+# « En ce moment »: orders in force today and in the next days.
+UPCOMING_DAYS = 7
+CURRENT_LIMIT = 200
+# The delays page covers the last year unless the visitor picks a date.
+DELAYS_PERIOD = dt.timedelta(days=365)
+DELAY_CSV_FIELDS = [
+    "administration",
+    "name",
+    "orders",
+    "published_after_start",
+    "published_under_24h",
+    "published_24h_or_more",
+    "share_after_start",
+    "share_under_24h",
+    "median_lead_hours",
+]
+
+
+def _delay_csv(rows: list[PublicationDelays]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=DELAY_CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                "administration": row.code,
+                "name": row.name,
+                "orders": row.orders,
+                "published_after_start": row.after_start,
+                "published_under_24h": row.under_a_day,
+                "published_24h_or_more": row.in_time,
+                "share_after_start": round(row.share(row.after_start), 3),
+                "share_under_24h": round(row.share(row.under_a_day), 3),
+                "median_lead_hours": row.median_lead_hours,
+            }
+        )
+    return buffer.getvalue()
+
+
+def create_app(database: Database, *, today: Callable[[], dt.date] = dt.date.today) -> FastAPI:
+    """``today`` tells the pages that depend on the date (« En ce moment ») what day it is."""
     app = FastAPI(
         title="attrap",
         summary="Arrêtés préfectoraux de surveillance (drones, VSA, …) repérés dans les RAA.",
@@ -167,6 +230,7 @@ def create_app(database: Database) -> FastAPI:
         redoc_url=None,
     )
     app.state.database = database
+    app.state.today = today
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _templates()
@@ -263,6 +327,81 @@ def create_app(database: Database) -> FastAPI:
     @app.get("/recherche", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request) -> HTMLResponse:
         return listing(request, "Recherche")
+
+    @app.get("/en-ce-moment", response_class=HTMLResponse, include_in_schema=False)
+    def current_page(request: Request) -> HTMLResponse:
+        page_request = read_page_request(request.query_params)
+        day = today()
+        last = day + dt.timedelta(days=UPCOMING_DAYS)
+        hit_filter = replace(
+            page_request.hit_filter,
+            since=None,
+            until=None,
+            active_from=day,
+            active_until=last,
+            order="start",
+            limit=CURRENT_LIMIT,
+            offset=0,
+        )
+        with database.session() as db:
+            found = [hit_to_json(h) for h in search_hits(db, hit_filter)]
+            by_department = count_by_department(db, hit_filter)
+        in_force = [h for h in found if _in_force_on(h, day)]
+        upcoming = [h for h in found if not _in_force_on(h, day)]
+        context = {
+            "filter": hit_filter,
+            "problems": page_request.problems,
+            "today": day,
+            "last_day": last,
+            "in_force": in_force,
+            "upcoming": upcoming,
+            "map": shaded_map(by_department),
+            "categories": counts.categories(replace(hit_filter, category=None)),
+            "words": [],
+            "links": _listing_links(hit_filter),
+            "calendar": _url("/feeds/periods.ics", filter_params(hit_filter)),
+        }
+        return render(request, "current.html", context)
+
+    def delays(params: Mapping[str, str]) -> tuple[list[PublicationDelays], HitFilter, list[str]]:
+        page_request = read_page_request(params)
+        hit_filter = page_request.hit_filter
+        if "since" not in params:
+            hit_filter = replace(hit_filter, since=today() - DELAYS_PERIOD)
+        with database.session() as db:
+            rows = publication_delays(db, category=hit_filter.category, since=hit_filter.since)
+        return rows, hit_filter, page_request.problems
+
+    @app.get("/delais", response_class=HTMLResponse, include_in_schema=False)
+    def delays_page(request: Request) -> HTMLResponse:
+        rows, hit_filter, problems = delays(request.query_params)
+        totals = PublicationDelays(
+            code="",
+            name="Toutes",
+            orders=sum(r.orders for r in rows),
+            after_start=sum(r.after_start for r in rows),
+            under_a_day=sum(r.under_a_day for r in rows),
+            median_lead_hours=None,
+        )
+        params = {"category": hit_filter.category, "since": hit_filter.since}
+        context = {
+            "filter": hit_filter,
+            "problems": problems,
+            "rows": rows,
+            "totals": totals,
+            "categories": counts.categories(replace(hit_filter, category=None)),
+            "csv_url": _url("/delais.csv", params),
+        }
+        return render(request, "delais.html", context)
+
+    @app.get("/delais.csv", include_in_schema=False)
+    def delays_csv(request: Request) -> Response:
+        rows, _, _ = delays(request.query_params)
+        return Response(
+            _delay_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="attrap-delais.csv"'},
+        )
 
     @app.get("/sante", response_class=HTMLResponse, include_in_schema=False)
     def health_page(request: Request) -> HTMLResponse:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 
+from attrap.facts.wording import facts_line
 from attrap.store.queries import HitFilter
 from attrap.web.france_map import department_names
 from attrap.web.text import category_label, french_date
@@ -24,6 +25,8 @@ def filter_params(hit_filter: HitFilter) -> dict[str, str]:
         "since": hit_filter.since.isoformat() if hit_filter.since else None,
         "until": hit_filter.until.isoformat() if hit_filter.until else None,
         "query": hit_filter.query,
+        "active_on": hit_filter.active_on.isoformat() if hit_filter.active_on else None,
+        "late": None if hit_filter.late is None else str(hit_filter.late).lower(),
     }
     return {key: value for key, value in values.items() if value}
 
@@ -52,8 +55,10 @@ def _entry_text(hit: dict[str, Any]) -> str:
     lines = [
         f"{number}{f' du {signed}' if signed else ''}, page {hit['page']}.",
         f"{hit['administration']['name']} — {hit['document']['title']}",
-        hit["snippet"],
     ]
+    if summary := facts_line(hit["facts"]):
+        lines.append(summary)
+    lines.append(hit["snippet"])
     return "\n".join(lines)
 
 
