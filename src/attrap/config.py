@@ -179,7 +179,10 @@ class ScheduleSettings(_Section):
     # An hour of the week is busy for an administration when at least this many of its
     # bulletins (first seen by a routine crawl, not a backfill) appeared in it or next to it.
     busy_sightings: int = Field(default=2, ge=1)
+    # Workers: up to this much random delay before each crawl (the daemon paces by address).
     jitter_s: int = Field(default=60, ge=0)
+    # The daemon's checks in flight per server address: one slow page does not hold the others.
+    crawls_per_address: int = Field(default=2, ge=1)
     # The daemon's cycle: unprocessed documents taken up, notifications and alerts delivered.
     cycle_s: float = Field(default=60.0, gt=0)
 

@@ -373,6 +373,10 @@ class HttpClient:
 
     # -- politeness --------------------------------------------------------------------------
 
+    async def address_of(self, url: str) -> str:
+        """The key of the per-address budget that requests to ``url`` share."""
+        return await self._address_of(httpx.URL(url))
+
     async def _address_of(self, url: httpx.URL) -> str:
         """The IP address a host resolves to, the key of the per-server budget. Behind a proxy
         the proxy resolves names (no local DNS leak), so the host stands for its address."""

@@ -1,19 +1,20 @@
-"""``attrap daemon``: every administration crawled on its own rhythm by one long-lived process.
+"""``attrap daemon``: every administration checked on its own rhythm by one long-lived process.
 
-Each administration has its loop: crawl (one pass: download, hand over to the processing lanes,
-health check), then wait until its next crawl — ``schedule.busy_every_minutes`` in the hours it
-publishes, ``schedule.every_minutes`` otherwise (``rhythm``), plus up to ``schedule.jitter_s``.
-One administration is never crawled twice at once, and a crawl that overran is not repeated to
-catch up. All crawls share one HTTP client, hence one politeness budget. A cycle every minute
+The administrations are grouped by the IP address of their first start page; one ``Poller`` per
+address starts their checks (one pass each: crawl, download, hand over to the processing lanes,
+health check) in turn, the most overdue first, at most ``schedule.crawls_per_address`` at once —
+``schedule.busy_every_minutes`` apart in the hours an administration publishes,
+``schedule.every_minutes`` otherwise (``rhythm``). One administration is never crawled twice at
+once, and a check that overran is not repeated to catch up. All checks share one HTTP client,
+hence one politeness budget per host and per address. A cycle every minute
 (``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the
 queue) and delivers what is due in the outboxes; the first cycle runs at start.
 
-The per-administration loops replace an interval scheduler: the next crawl depends on each
-administration's learned rhythm, and the clock is injectable, so that ``bench/latency.py``
-replays a simulated day through this very code.
+The clock is injectable, so that ``bench/latency.py`` replays a simulated day through this very
+code.
 
-SIGTERM or SIGINT stops the loops, cancels the crawls in progress (their ``crawl_runs`` rows say
-"interrupted") and the processing (taken up again at the next start), and returns.
+SIGTERM or SIGINT stops the pollers, cancels the crawls in progress (their ``crawl_runs`` rows
+say "interrupted") and the processing (taken up again at the next start), and returns.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import random
 import signal
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -31,14 +32,12 @@ from attrap.config import Settings
 from attrap.http import HttpClient, SystemClock
 from attrap.pipeline import EngineLookup
 from attrap.pipeline.lanes import Lanes
+from attrap.scheduling.polling import Poller
 from attrap.scheduling.rhythm import Rhythm, administration_rhythm
 from attrap.service import Pass, lanes
 from attrap.store.db import Database
 
 log = logging.getLogger(__name__)
-
-# An administration's rhythm is learned again this often: its history grows slowly.
-RELEARN = dt.timedelta(days=1)
 
 
 class DaemonClock(Protocol):
@@ -86,11 +85,14 @@ class Daemon:
                 now=self.clock.wall,
             )
             loops = [
-                asyncio.create_task(self._administration(spec, stages, client))
-                for spec in self.specs
+                asyncio.create_task(poller.run()) for poller in await self._pollers(stages, client)
             ]
             loops.append(asyncio.create_task(self._cycle(stages, processing)))
-            log.info("daemon started: %d administrations", len(self.specs))
+            log.info(
+                "daemon started: %d administrations behind %d addresses",
+                len(self.specs),
+                len(loops) - 1,
+            )
             try:
                 await stop.wait()
             finally:
@@ -100,27 +102,33 @@ class Daemon:
                 await asyncio.gather(*loops, return_exceptions=True)
                 log.info("daemon stopped")
 
-    async def _administration(self, spec: AdapterSpec, stages: Pass, client: HttpClient) -> None:
+    async def _pollers(self, stages: Pass, client: HttpClient) -> list[Poller]:
+        """One poller per IP address, over the administrations whose first start page it
+        serves."""
+        behind: dict[str, list[AdapterSpec]] = defaultdict(list)
+        for spec in self.specs:
+            behind[await client.address_of(spec.start_urls[0])].append(spec)
         schedule = self.settings.schedule
-        # The first crawls are spread so that they do not all queue at the client's gates.
-        await self.clock.sleep(random.uniform(0, schedule.jitter_s))
-        rhythm: Rhythm | None = None
-        learned_at = self.clock.wall()
-        while True:
-            try:
-                await stages.crawl(spec, client)
-            except Exception:
-                # A crawl records its own failures; this is a bug, and the loop must go on.
-                log.exception("crawl of %s failed", spec.code)
-            now = self.clock.wall()
-            if rhythm is None or now - learned_at > RELEARN:
-                rhythm = await asyncio.to_thread(
-                    administration_rhythm, self.database, spec.code, schedule
-                )
-                learned_at = now
-            due = rhythm.next_crawl(now, schedule)
-            wait = (due - now).total_seconds() + random.uniform(0, schedule.jitter_s)
-            await self.clock.sleep(wait)
+
+        async def check(spec: AdapterSpec) -> None:
+            await stages.crawl(spec, client)
+
+        async def learn(spec: AdapterSpec) -> Rhythm:
+            return await asyncio.to_thread(
+                administration_rhythm, self.database, spec.code, schedule
+            )
+
+        return [
+            Poller(
+                specs,
+                schedule=schedule,
+                wall=self.clock.wall,
+                sleep=self.clock.sleep,
+                check=check,
+                learn=learn,
+            )
+            for specs in behind.values()
+        ]
 
     async def _cycle(self, stages: Pass, processing: Lanes) -> None:
         while True:
