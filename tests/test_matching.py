@@ -9,9 +9,14 @@ import pytest
 from attrap.config import MatchingSettings, Settings
 from attrap.documents.pages import PageText
 from attrap.documents.segment import ActSegment
+from attrap.matching.categories import catalogue
 from attrap.matching.matcher import HitCandidate, Matcher
 from attrap.matching.normalise import fold, normalise
 from attrap.matching.rules import RulesError, load_rules
+from attrap.notify.messages import category_hashtag
+from attrap.notify.messages import category_label as message_label
+from attrap.web.text import category_colour as web_colour
+from attrap.web.text import category_label as web_label
 
 
 @pytest.fixture(scope="module")
@@ -338,11 +343,43 @@ def test_shipped_rules_have_a_version_and_the_legal_categories():
     assert {c.id for c in rules.categories} >= {
         "drone",
         "drone-interdiction",
+        "brouillage",
         "vsa",
         "videoprotection",
         "cameras-individuelles",
         "perimetre-protection",
     }
+
+
+def test_categories_are_described_once_in_the_rules():
+    shipped = catalogue()
+    assert shipped.ids[:3] == ["drone", "drone-interdiction", "brouillage"]
+    assert shipped.notified == ["drone", "vsa"]
+    drone, ban, jamming = (shipped.get(c) for c in shipped.ids[:3])
+    assert (drone.label, drone.hashtag, drone.colour) == ("Drones", "#drone", "#a50f15")
+    assert ban.label == "Interdictions de drones" and not ban.notify
+    assert jamming.label == "Brouillage anti-drones" and not jamming.notify
+    # The web page, the notifications and the CLI read the same catalogue.
+    assert web_label("drone-interdiction") == message_label("drone-interdiction") == ban.label
+    assert category_hashtag("brouillage") == "#BrouillageDrones"
+    assert web_colour("vsa") == shipped.colour("vsa")
+    # A category stored under older rules still reads well.
+    assert (shipped.label("old-one"), shipped.hashtag("old-one")) == ("Old one", "#OldOne")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Arrêté autorisant les services de la police nationale à utiliser un dispositif de "
+        "brouillage destiné à rendre inopérant un aéronef circulant sans personne à bord lors "
+        "du sommet, vu le code des postes et des communications électroniques, notamment son "
+        "article L. 33-3-1 ; les drones survolant le périmètre pourront être neutralisés.",
+        "ARRÊTÉ autorisant le brouillage des aéronefs circulant sans personne à bord aux abords "
+        "du stade Vélodrome par la direction départementale de la sécurité publique.",
+    ],
+)
+def test_anti_drone_jamming_has_its_own_category(matcher: Matcher, text: str):
+    assert categories(matcher, text) == {"brouillage"}
 
 
 def test_configured_rules_replace_the_defaults(tmp_path: Path):
@@ -357,6 +394,12 @@ def test_configured_rules_replace_the_defaults(tmp_path: Path):
     assert matcher.categories == ["fourriere"]
     hits = matcher.match(act("Arrêté portant MISE EN FOURRIÈRE des véhicules"))
     assert [(h.category, h.terms) for h in hits] == [("fourriere", ("mise en fourrière",))]
+    described = catalogue(Settings(matching=MatchingSettings(rules=str(path)))).get("fourriere")
+    assert (described.label, described.hashtag, described.notify) == (
+        "Fourrière",
+        "#Fourriere",
+        False,
+    )
 
 
 @pytest.mark.parametrize(

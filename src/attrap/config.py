@@ -121,7 +121,8 @@ class ChannelSettings(_Section):
     """What every notification channel shares: routing, retries, bursts."""
 
     enabled: bool = True
-    categories: list[str] = Field(default_factory=lambda: ["drone", "vsa"])
+    # Category ids or globs; unset: the categories the rules notify (``notify = true``).
+    categories: list[str] | None = None
     departments: list[str] = Field(default_factory=lambda: ["*"])
     max_attempts: int = Field(default=8, ge=1)
     digest_threshold: int = Field(default=5, ge=1)
