@@ -21,7 +21,9 @@ POSTGRES_URL = os.environ.get("ATTRAP_TEST_DATABASE_URL", "")
 # Property-based tests (test_fuzz.py): the same few examples on every CI run, and no example
 # database, so that a run never depends on an earlier one; ``long`` searches much further.
 settings.register_profile("ci", max_examples=60, derandomize=True, database=None, deadline=None)
-settings.register_profile("long", max_examples=5000, deadline=None)
+settings.register_profile(
+    "long", max_examples=int(os.environ.get("ATTRAP_HYPOTHESIS_EXAMPLES", 5000)), deadline=None
+)
 settings.load_profile(os.environ.get("ATTRAP_HYPOTHESIS_PROFILE", "ci"))
 
 
