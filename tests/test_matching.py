@@ -56,6 +56,8 @@ def only_hit(matcher: Matcher, text: str) -> HitCandidate:
         ("l’arrêté  du\t1ᵉʳ", "l arrete du 1er"),
         ("vidéo\u00adprotection", "videoprotection"),  # soft hyphen
         ("Saint-Émilion", "saint emilion"),  # a hyphen inside a line stays a separator
+        ("I'enregistrement, I' Etat, |'ordre", "l enregistrement l etat l ordre"),  # OCR « l »
+        ("Il a dit : IL", "il a dit il"),
     ],
 )
 def test_fold(printed: str, folded: str):
@@ -133,6 +135,97 @@ def test_drone_wordings(matcher: Matcher, text: str):
 )
 def test_other_categories(matcher: Matcher, text: str, category: str):
     assert category in categories(matcher, text)
+
+
+# Real wordings of BULLETINS.md, with the damage of real text layers and OCR.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words glued where line breaks were lost, on either side of a phrase.
+        "ARRETEautorisant lacaptation,l'enregistrement et latransmissiond'images au moyen "
+        "decamérasinstallées surdesaéronefs",
+        "Vu le code de la sécurité intérieure, notamment ses articlesL. 242-1 àL. 242-8 etR. 242-8 "
+        "aR. 242-14 ;\nArticle 1er : la captation,l'enregistrement et latransmissiond'images "
+        "est autorisée",
+        # Split words, « I » for « l », apostrophes read as « □ ».
+        "autorisant la captation, I'enregistrement et la tra nsmission d'images au moyen de "
+        "caméras installées sur des aéronefs",
+        "autorisant la captation, l□enregistrement et la transmission d□images au moyen de "
+        "caméras installées sur des aéronefs",
+        # Helicopters (still CSI L. 242-5), an abrogation, Gironde, Bouches-du-Rhône.
+        "portant autorisation de captation, d'enregistrement et de transmission d'images au "
+        "moyen d'une caméra installée sur un hélicoptère de la gendarmerie nationale",
+        "Arrêté portant abrogation de l'arrêté autorisant la captation, l'enregistrement et la "
+        "transmission d'images au moyen de caméras installées sur des aéronefs",
+        "Arrêté d'autorisation de captation, enregistrement et de transmission de survol de "
+        "drones pour l'agglomération bordelaise ; autorisant le survol de drones PN sur BORDEAUX "
+        "par la direction interdépartementale de la police nationale",
+        "Arrêté autorisant la captation et la transmission d'images au moyen de caméras "
+        "installées sur des aéronefs lors du match",
+        "AUTORISANT LA CAPTATION, L'ENREGISTREMENT ET LA TRANSMISSION D'IMAGES AU MOYEN DE "
+        "CAMERASINSTALLEES SUR DES AERONEFS",
+        "au moyens de caméras installées sur aéronefs sans équipage à bord ; transmission d'image",
+    ],
+)
+def test_real_drone_wordings(matcher: Matcher, text: str):
+    assert "drone" in categories(matcher, text)
+
+
+# Every trap of BULLETINS.md: never « drone », and each in its own category or none.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "autorisant les services de la police nationale à utiliser un dispositif de brouillage "
+            "destiné à rendre inopérant un aéronef circulant sans personne à bord",
+            {"brouillage"},
+        ),
+        (
+            "Arrêté autorisant le brouillage des aéronefs circulant sans personne à bord",
+            {"brouillage"},
+        ),
+        (
+            "portant interdiction temporaire de survol de la commune de Marseille par des aéronefs "
+            "télé-pilotés (drones)",
+            {"drone-interdiction"},
+        ),
+        ("AP interdiction vol Drone TDF 230725", {"drone-interdiction"}),
+        ("création d'une Zone Délimitée temporaire sur l'Aéroport de Cannes-Mandelieu", set()),
+        ("Arrêté portant autorisation de vols rasants d'aéronefs de la gendarmerie", set()),
+        ("Arrêté autorisant l'ascension d'un ballon captif à Marseille", set()),
+        ("Déclassement-Cannes-aviation", set()),
+        (
+            "autorisant les prises de vues aériennes par aéronef télépiloté, vu le code des "
+            "transports, notamment son article L. 6224-1",
+            set(),
+        ),
+        ("autorisant la consommation de l'eau issue de son captage privé", set()),
+        ("AP DUP captage", set()),
+        ("autorisant la capture de poissons et d'écrevisses à des fins scientifiques", set()),
+        ("autorisant la surveillance sur la voie publique à une entreprise de sécurité", set()),
+        (
+            "instituant un périmètre au sein duquel la présence de certaines catégories de "
+            "supporters est réglementée, vu le code du sport",
+            set(),
+        ),
+        (
+            "Arrêté portant délégation de signature à M. le directeur de cabinet pour les arrêtés "
+            "autorisant la captation d'images au moyen de caméras installées sur des aéronefs",
+            set(),
+        ),
+    ],
+)
+def test_real_traps(matcher: Matcher, text: str, expected: set[str]):
+    assert categories(matcher, text) == expected
+
+
+def test_a_cited_l_243_1_in_a_drone_order_is_no_body_camera_order(matcher: Matcher):
+    text = (
+        "Vu le code de la sécurité intérieure, notamment ses articles L. 242-1 à L. 242-8 et "
+        "L. 243-1 ;\nArrête : la captation, l'enregistrement et la transmission d'images au moyen "
+        "de caméras installées sur des aéronefs est autorisée."
+    )
+    assert categories(matcher, text) == {"drone"}
 
 
 # --- traps -------------------------------------------------------------------------------------

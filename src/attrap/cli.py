@@ -231,6 +231,14 @@ def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
 def scan(
     source: Annotated[str, typer.Argument(help="A PDF file or its URL.")],
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Per act: how it was found, the signals and exclusions behind each score; "
+            "the pages set aside (cover, sommaire) and why.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Find the acts and hits of one bulletin, without a database."""
@@ -240,9 +248,53 @@ def scan(
     except ScanError as exc:
         fail(str(exc), code=1)
     if format is ListFormat.json:
-        print(json.dumps(scan_to_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(scan_to_json(result, explain=explain), ensure_ascii=False, indent=2))
     else:
         print_scan_table(result, catalogue(settings))
+        if explain:
+            print_scan_explanation(result, catalogue(settings))
+
+
+def print_scan_explanation(result: ScanResult, categories: Catalogue) -> None:
+    """What a maintainer reads to understand a miss or a false alarm."""
+    console.print("\n[bold]Pages écartées[/]", highlight=False)
+    for page in result.set_aside:
+        console.print(f"  p. {page.page} : {page.reason}", highlight=False)
+    if not result.set_aside:
+        console.print("  aucune", highlight=False)
+    for scanned in result.acts:
+        act = scanned.act
+        pages = f"p. {act.page_start}" + (
+            f"–{act.page_end}" if act.page_end != act.page_start else ""
+        )
+        console.print(
+            f"\n[bold]{pages} · {act.number or 'sans numéro'} · {act.title or '—'}[/]",
+            highlight=False,
+        )
+        console.print(f"  trouvé par : {act.found_by}", highlight=False)
+        shown = [c for c in scanned.explanation if c.signals or c.excluded_by]
+        if not shown:
+            console.print("  aucun signal", highlight=False)
+        for c in shown:
+            if c.excluded_by:
+                verdict = "écartée"
+            elif c.hit is not None:
+                verdict = "détection"
+            else:
+                verdict = "sous le seuil"
+            console.print(
+                f"  {categories.label(c.category)} ({c.category}) : score {c.score:.2f}, "
+                f"seuil {c.min_score:.2f} → {verdict}",
+                highlight=False,
+            )
+            for f in c.signals:
+                cited = ", dans un « Vu »" if f.cited else ""
+                console.print(
+                    f"    {f.weight:+.2f}  {f.signal} : « {f.term} » (p. {f.page}{cited})",
+                    highlight=False,
+                )
+            for name in c.excluded_by:
+                console.print(f"    exclusion : {name}", highlight=False)
 
 
 def print_scan_table(result: ScanResult, categories: Catalogue) -> None:
