@@ -45,9 +45,10 @@ from attrap.store.queries import (
     search_hits,
     search_words,
 )
-from attrap.web.api import MAX_LIMIT, router
+from attrap.web.api import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_LENGTH, router
 from attrap.web.feeds import filter_params
 from attrap.web.france_map import department_names, shaded_map
+from attrap.web.security import HardenedResponses
 from attrap.web.text import CATEGORY_LABELS, category_label, french_date, highlight
 
 HERE = Path(__file__).parent
@@ -115,13 +116,16 @@ def read_page_request(params: Mapping[str, str], **fixed: str) -> PageRequest:
     merged = {**params, **fixed}
     department = merged.get("department", "").strip()
     raw_page = params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    # isdecimal, not isdigit: "²" is a digit that int() refuses. Past the last page is empty.
+    last_page = MAX_OFFSET // PAGE_SIZE
+    page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 9 else last_page
+    page = max(1, min(page, last_page)) if raw_page.isdecimal() else 1
     hit_filter = HitFilter(
         department=normalise_department(department) if department else None,
         category=merged.get("category", "").strip() or None,
         since=_parse_date(merged, "since", problems),
         until=_parse_date(merged, "until", problems),
-        query=merged.get("query", "").strip() or None,
+        query=merged.get("query", "").strip()[:MAX_QUERY_LENGTH] or None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -229,6 +233,7 @@ def create_app(database: Database, *, today: Callable[[], dt.date] = dt.date.tod
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(HardenedResponses)
     app.state.database = database
     app.state.today = today
     app.include_router(router)
@@ -243,12 +248,15 @@ def create_app(database: Database, *, today: Callable[[], dt.date] = dt.date.tod
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # The API answers in JSON; people get a page in French.
         if request.url.path.startswith(("/api/", "/feeds/", "/healthz", "/static/")):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         # Our own errors carry a French message; Starlette's carry the English status phrase.
         generic = exc.detail == HTTPStatus(exc.status_code).phrase
         message = "Page introuvable" if exc.status_code == 404 else "Erreur"
         response = render(request, "error.html", {"message": message if generic else exc.detail})
         response.status_code = exc.status_code
+        response.headers.update(exc.headers or {})
         return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
