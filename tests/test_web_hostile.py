@@ -35,7 +35,7 @@ def client(database: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.mark.parametrize("path", PAGES + API + ["/static/style.css", "/healthz"])
+@pytest.mark.parametrize("path", [*PAGES, *API, "/static/style.css", "/categories.css", "/healthz"])
 def test_security_headers_everywhere(client: TestClient, path: str):
     headers = client.get(path).headers
     csp = headers["content-security-policy"]
@@ -176,3 +176,12 @@ def test_no_path_reaches_files_outside_static(tmp_path: Path):
         server.should_exit = True
         thread.join(10)
         database.engine.dispose()
+
+
+def test_category_colours_come_from_a_stylesheet(client: TestClient):
+    from attrap.web.text import category_colour
+
+    css = client.get("/categories.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert f".hit.cat-drone {{ border-left-color: {category_colour('drone')}; }}" in css.text
+    assert '<link rel="stylesheet" href="/categories.css">' in client.get("/").text

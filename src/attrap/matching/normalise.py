@@ -16,6 +16,9 @@ from functools import lru_cache
 
 # A hyphen (or soft hyphen) ending a line between two letters: « aéro-\nnefs ».
 _LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010\u2011¬][ \t]*\r?\n[ \t]*(?=[^\W\d_])")
+# « l' » read as « I' » or « |' » by OCR (« I'enregistrement », « I' Etat »): same length, so the
+# map back to the original text holds.
+_L_READ_AS_I = re.compile(r"(?<![^\W\d_])[I|](?=['’\u25a1] ?[^\W\d_])")
 # Letters NFKD does not decompose.
 _EXTRA_FOLDS = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"}
 
@@ -53,6 +56,8 @@ class Normalised:
 
 
 def normalise(text: str) -> Normalised:
+    original = text
+    text = _L_READ_AS_I.sub("l", text)
     dropped: set[int] = set()
     for hyphen in _LINE_END_HYPHEN.finditer(text):
         dropped.update(range(hyphen.start(), hyphen.end()))
@@ -69,7 +74,7 @@ def normalise(text: str) -> Normalised:
     if chars and chars[-1] == " ":
         chars.pop()
         origin.pop()
-    return Normalised("".join(chars), tuple(origin), text)
+    return Normalised("".join(chars), tuple(origin), original)
 
 
 def fold(text: str) -> str:
