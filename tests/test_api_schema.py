@@ -21,6 +21,7 @@ def api_schema(database: Database):
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_never_fails(case):

@@ -67,7 +67,7 @@ HOSTILE_VALUES = [
     "2024-02-30",
     "../../etc/passwd",
     "' OR 1=1 --",
-    "é" * 5000,
+    "é" * 500,
     "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
     "%",
     "<script>",
@@ -118,7 +118,8 @@ def test_lists_and_feeds_answer_not_modified(client: TestClient):
 def _raw_get(port: int, target: str) -> bytes:
     # Raw bytes on the socket: an HTTP client would normalise the dot segments away.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        request = f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        connection.sendall(request.encode())
         answer = b""
         while chunk := connection.recv(65536):
             answer += chunk
