@@ -98,6 +98,8 @@ def test_a_separator_page_and_the_acts_own_heading_are_one_act(tmp_path: Path):
     acts = run(built, Settings()).acts
     drone = next(a for a in acts if a.number == "13-2025-09-11-00004")
     assert (drone.page_start, drone.page_end) == (5, 7)
-    assert drone.found_by == "page séparatrice (n° 13-2025-09-11-00004)"
+    assert drone.found_by == (
+        "page séparatrice (n° 13-2025-09-11-00004), numéro propre de l'acte : 2025-00629"
+    )
     assert "Arrêté n°2025-00629" in drone.pages[1].text
     assert "{signataire}" in drone.pages[0].text  # text stays, the title drops the placeholder

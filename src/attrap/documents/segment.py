@@ -663,12 +663,20 @@ def _separator_starts(
     first_line_of_page: dict[int, int] = {}
     for index, line in enumerate(lines):
         first_line_of_page.setdefault(line.page, index)
-    return [
-        _Start(
-            first_line_of_page[p],
-            number,
-            f"page séparatrice (n° {number})",
-            _separator_title(page_lines[p], position),
+    starts = []
+    for p, (position, number) in sorted(separators.items()):
+        # The act's own number (« Arrêté n°2024-00629 ») heads the page after its separator.
+        own = (
+            _block_number(_head(lines, first_line_of_page[p + 1]))
+            if p + 1 in first_line_of_page
+            else None
         )
-        for p, (position, number) in sorted(separators.items())
-    ]
+        found_by = f"page séparatrice (n° {number})"
+        if own and own != number:
+            found_by += f", numéro propre de l'acte : {own}"
+        starts.append(
+            _Start(
+                first_line_of_page[p], number, found_by, _separator_title(page_lines[p], position)
+            )
+        )
+    return starts
