@@ -215,3 +215,9 @@ def test_separator_pages_with_the_variants_of_real_bulletins():
         (second[0], 5, 6, second[1]),
     ]
     assert all("aviation civile" not in p.text for a in acts for p in a.pages)
+
+
+def test_a_number_on_the_line_after_its_sign():
+    act = "PRÉFET DE LA LOIRE-ATLANTIQUE\nARRETE N°\n20240170\nportant fermeture d'une route\nVu le ;"
+    [found] = segment(pages(act))
+    assert (found.number, found.title) == ("20240170", "ARRETE portant fermeture d'une route")

@@ -43,6 +43,7 @@ _LOCAL_NUMBER = re.compile(
     r"\bn(?:\s?[°º*o]\.?\s*|\s+(?=\d{4}))(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)",
     re.IGNORECASE,
 )
+_NUMBER_SIGN_AT_END = re.compile(r"\bn\s?[°º*o]\.?$")
 _DATE = (
     r"(?P<day>1\s?er|ler|\d{1,2})\s*(?:°|er)?\s+"
     rf"(?P<month>{'|'.join(FOLDED_MONTHS)})\s+(?P<year>(?:19|20)\d\d)"
@@ -267,9 +268,13 @@ def _block_number(block: list[_Line]) -> str | None:
         number = structured_number(line.text)
         if number:
             return number
-    for line in block:
+    for position, line in enumerate(block):
         if _TITLE.match(line.folded) or line.folded.startswith("n"):
             number = _local_number(line.text)
+            following = block[position + 1] if position + 1 < len(block) else None
+            if number is None and following is not None and _NUMBER_SIGN_AT_END.search(line.folded):
+                # « ARRETE N° » at the end of the line, the number on the next one.
+                number = _local_number(f"n° {following.text.strip()}")
             if number:
                 return number
     return None
