@@ -218,6 +218,6 @@ def test_separator_pages_with_the_variants_of_real_bulletins():
 
 
 def test_a_number_on_the_line_after_its_sign():
-    act = "PRÉFET DE LA LOIRE-ATLANTIQUE\nARRETE N°\n20240170\nportant fermeture d'une route\nVu le ;"
+    act = "PRÉFET DE L'AIN\nARRETE N°\n20240170\nportant fermeture d'une route\nVu le code ;"
     [found] = segment(pages(act))
     assert (found.number, found.title) == ("20240170", "ARRETE portant fermeture d'une route")
