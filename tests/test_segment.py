@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from attrap.documents.pages import PageText
-from attrap.documents.segment import segment, signature_date
+from attrap.documents.segment import segment, segment_explained, signature_date
 
 COVER = """PRÉFET DES BOUCHES-DU-RHÔNE
 Liberté
@@ -151,6 +151,14 @@ def test_empty_input_and_blank_pages():
     assert segment([]) == []
     acts = segment(pages("", ""))
     assert [(a.page_start, a.page_end) for a in acts] == [(1, 2)]
+    # Pages OCR could not read: one act, no page set aside beside it.
+    assert segment_explained(pages("", "", "")).set_aside == []
+
+
+def test_a_sommaire_published_alone_has_no_act():
+    alone = segment_explained(pages(COVER, SOMMAIRE))
+    assert alone.acts == []
+    assert [s.page for s in alone.set_aside] == [1, 2]
 
 
 def test_signature_dates():

@@ -639,6 +639,13 @@ def segment_explained(pages: Sequence[PageText]) -> Segmentation:
     non_empty = [[line for line in own if line.folded and not line.furniture] for own in page_lines]
     separators = {p: found for p, own in enumerate(page_lines) if (found := _separator(own))}
     reasons = _set_aside(non_empty, separators)
+    if len(reasons) == len(pages):
+        if any(reason.startswith("sommaire") for reason in reasons.values()):
+            # A sommaire published alone: its titles are no acts (never a hit from a sommaire).
+            return Segmentation(
+                [], [SetAside(pages[p].number, r) for p, r in sorted(reasons.items())]
+            )
+        reasons = {}  # blank or unreadable pages: one act, so that no text is dropped
     set_aside = [SetAside(pages[p].number, reason) for p, reason in sorted(reasons.items())]
     content_pages = set(range(len(pages))) - set(reasons)
     separators = {p: found for p, found in separators.items() if p in content_pages}
@@ -647,7 +654,7 @@ def segment_explained(pages: Sequence[PageText]) -> Segmentation:
     else:
         starts = _find_starts(lines, content_pages)
     if not starts:
-        whole = [line for line in lines if line.page in content_pages] or lines
+        whole = [line for line in lines if line.page in content_pages]
         found_by = "aucun début d'acte reconnu : le document entier est un acte"
         return Segmentation([_build(pages, whole, _Start(0, None, found_by))], set_aside)
     acts: list[ActSegment] = []
