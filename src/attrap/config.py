@@ -244,11 +244,16 @@ def find_config_file(explicit: Path | None) -> Path | None:
     return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else None
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped: a key may hold any."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = _one_line(".".join(str(part) for part in error["loc"])) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
-    return f"key '{key}': {error['msg']}"
+    return f"key '{key}': {_one_line(error['msg'])}"
 
 
 def _resolve_relative(data: dict[str, Any], base: Path) -> None:
