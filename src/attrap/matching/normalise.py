@@ -9,13 +9,11 @@ snippets are cut from the text as printed.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# A hyphen (or soft hyphen) ending a line between two letters: « aéro-\nnefs ».
-_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010\u2011¬][ \t]*\r?\n[ \t]*(?=[^\W\d_])")
+from attrap.french import LINE_END_HYPHEN, strip_accents
+
 # Letters NFKD does not decompose.
 _EXTRA_FOLDS = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"}
 
@@ -25,12 +23,8 @@ def _fold_char(char: str) -> str:
     """One original character → its folded letters/digits, or " " for a separator."""
     if char == "\u00ad":  # soft hyphen: invisible, never a word break
         return ""
-    folded = unicodedata.normalize("NFKC", char).casefold()
-    folded = unicodedata.normalize("NFKD", folded)
     out = []
-    for c in folded:
-        if unicodedata.combining(c):
-            continue
+    for c in strip_accents(char):
         c = _EXTRA_FOLDS.get(c, c)
         out.append(c if c.isalnum() else " ")
     return "".join(out)
@@ -54,7 +48,7 @@ class Normalised:
 
 def normalise(text: str) -> Normalised:
     dropped: set[int] = set()
-    for hyphen in _LINE_END_HYPHEN.finditer(text):
+    for hyphen in LINE_END_HYPHEN.finditer(text):
         dropped.update(range(hyphen.start(), hyphen.end()))
     chars: list[str] = []
     origin: list[int] = []
