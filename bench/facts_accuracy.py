@@ -8,7 +8,7 @@ start and end to the second with its offset, the set of communes' INSEE codes, t
 short name, the maximum number of cameras, the set of purposes, the occasion (case and spaces
 aside). « null » labels count: a value where the act gives none is an error.
 
-    python -m bench.facts_accuracy [--set dev --set holdout] [--show-errors]
+    python -m bench.facts_accuracy [--set dev --set holdout --set holdout2] [--show-errors]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from bench.bulletins import CorpusAct
 ROOT = Path(__file__).resolve().parent
 CORPUS = ROOT / "corpus" / "facts"
 PREFECTURES = ROOT.parent / "prefectures"
-SETS = ("dev", "holdout")
+SETS = ("dev", "holdout", "holdout2")
 
 
 @dataclass(frozen=True)

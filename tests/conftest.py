@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from attrap.store.db import Database, open_database
@@ -16,6 +17,14 @@ from local_server import LocalServer
 from notify_peers import WebhookReceiver
 
 POSTGRES_URL = os.environ.get("ATTRAP_TEST_DATABASE_URL", "")
+
+# Property-based tests (test_fuzz.py): the same few examples on every CI run, and no example
+# database, so that a run never depends on an earlier one; ``long`` searches much further.
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, deadline=None)
+settings.register_profile(
+    "long", max_examples=int(os.environ.get("ATTRAP_HYPOTHESIS_EXAMPLES", 5000)), deadline=None
+)
+settings.load_profile(os.environ.get("ATTRAP_HYPOTHESIS_PROFILE", "ci"))
 
 
 def reset_postgres(url: str) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from attrap.config import Settings
 from bench.bulletins import CorpusAct, load_corpus
-from bench.evaluate import Evaluation, evaluate
+from bench.evaluate import Evaluation, evaluate, evaluate_templates, templates_report
+from bench.templates import TEMPLATES
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,18 @@ def test_adversarial_born_digital(tmp_path: Path):
         assert score.recall in (None, 1.0), (category, evaluation.mistakes)
         assert score.precision in (None, 1.0), (category, evaluation.mistakes)
     assert_no_labelled_hit_on_negatives(evaluation)
+
+
+def test_templates_evaluation_born_digital(tmp_path: Path):
+    """bench.evaluate --templates: every template segmented exactly, every hit right."""
+    rows = evaluate_templates(["born-digital"], Settings(), tmp_path)
+
+    assert [row.template for row in rows] == list(TEMPLATES)
+    for row in rows:
+        assert row.set_aside_right, row.template
+        assert row.acts_found == row.exact_pages == row.exact_numbers == row.exact_titles, row
+        assert row.acts_found == row.acts_expected, row
+        assert row.mistakes == []
+    report = templates_report(rows)
+    assert "| etat | born-digital | 11 | 4 / 4 | 4 | 4 | 4 | yes | 1.000 / 1.000 |" in report
+    assert "| brouillage | born-digital | 1 | 0 | 0 | 1.000 | 1.000 |" in report

@@ -18,7 +18,7 @@ def periods(text: str, context: ActContext = LYON) -> list[tuple[str, str | None
     return [(p.start.isoformat(), p.end.isoformat() if p.end else None) for p in found]
 
 
-@pytest.mark.parametrize("corpus_set", ["dev", "holdout"])
+@pytest.mark.parametrize("corpus_set", ["dev", "holdout", "holdout2"])
 def test_labelled_corpus_meets_the_targets(corpus_set: str) -> None:
     result = score(load_set(CORPUS / corpus_set))
     assert result.acts >= (40 if corpus_set == "dev" else 10)
@@ -150,6 +150,34 @@ def test_aircraft_are_not_cameras() -> None:
     )
     assert facts.max_aircraft == 4
     assert facts.max_cameras is None
+
+
+def test_occasion_names_keep_lowercase_places_and_drop_dangling_words() -> None:
+    def occasion(sentence: str) -> str | None:
+        return extract_facts(f"ARRÊTE\nArticle 1 : {sentence}", LYON).event
+
+    # « à caractère » is not a place (« à Lyon » is), « d'un » is an article.
+    assert (
+        occasion(
+            "La captation est autorisée à l'occasion d'un rassemblement festif à caractère "
+            "musical, le 3 mai 2025."
+        )
+        == "rassemblement festif à caractère musical"
+    )
+    assert occasion("Elle est autorisée à l'occasion du concert à Lyon.") == "concert"
+    # Cut before « rassemblements », the name does not end in « et des ».
+    assert (
+        occasion(
+            "Elle est autorisée à l'occasion du match OL – ASSE et des rassemblements "
+            "qui l'entourent."
+        )
+        == "match OL – ASSE"
+    )
+
+
+def test_one_camera_at_a_time_is_a_maximum() -> None:
+    text = "ARRÊTE\nArticle 2 : Une seule caméra pourra être utilisée à la fois."
+    assert extract_facts(text, LYON).max_cameras == 1
 
 
 def test_evidence_is_the_sentence_as_printed() -> None:

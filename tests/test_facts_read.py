@@ -284,7 +284,7 @@ def test_notifications_say_it_in_one_line(
         mastodon.close()
         smtp.close()
     line = (
-        "Drone · Lyon, Villeurbanne · jeudi 1er mai, 9 h–22 h · DIPN du Rhône · 4 caméras · "
+        "Drones · Lyon, Villeurbanne · jeudi 1er mai, 9 h–22 h · DIPN du Rhône · 4 caméras · "
         "publié 14 h avant le début"
     )
     assert status.split("\n")[0] == line
@@ -297,7 +297,7 @@ def test_notifications_say_it_in_one_line(
 def test_a_status_without_facts_keeps_its_header(client: TestClient):
     [hit] = client.get("/api/hits", params={"department": "69"}).json()
     hit["facts"] = None
-    assert status_text(hit).startswith("Drone — Préfecture du Rhône\n")
+    assert status_text(hit).startswith("Drones — Préfecture du Rhône\n")
 
 
 @pytest.fixture

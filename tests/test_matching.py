@@ -9,9 +9,14 @@ import pytest
 from attrap.config import MatchingSettings, Settings
 from attrap.documents.pages import PageText
 from attrap.documents.segment import ActSegment
+from attrap.matching.categories import catalogue
 from attrap.matching.matcher import HitCandidate, Matcher
 from attrap.matching.normalise import fold, normalise
 from attrap.matching.rules import RulesError, load_rules
+from attrap.notify.messages import category_hashtag
+from attrap.notify.messages import category_label as message_label
+from attrap.web.text import category_colour as web_colour
+from attrap.web.text import category_label as web_label
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +56,8 @@ def only_hit(matcher: Matcher, text: str) -> HitCandidate:
         ("l’arrêté  du\t1ᵉʳ", "l arrete du 1er"),
         ("vidéo\u00adprotection", "videoprotection"),  # soft hyphen
         ("Saint-Émilion", "saint emilion"),  # a hyphen inside a line stays a separator
+        ("I'enregistrement, I' Etat, |'ordre", "l enregistrement l etat l ordre"),  # OCR « l »
+        ("Il a dit : IL", "il a dit il"),
     ],
 )
 def test_fold(printed: str, folded: str):
@@ -128,6 +135,97 @@ def test_drone_wordings(matcher: Matcher, text: str):
 )
 def test_other_categories(matcher: Matcher, text: str, category: str):
     assert category in categories(matcher, text)
+
+
+# Real wordings of BULLETINS.md, with the damage of real text layers and OCR.
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Words glued where line breaks were lost, on either side of a phrase.
+        "ARRETEautorisant lacaptation,l'enregistrement et latransmissiond'images au moyen "
+        "decamérasinstallées surdesaéronefs",
+        "Vu le code de la sécurité intérieure, notamment ses articlesL. 242-1 àL. 242-8 etR. 242-8 "
+        "aR. 242-14 ;\nArticle 1er : la captation,l'enregistrement et latransmissiond'images "
+        "est autorisée",
+        # Split words, « I » for « l », apostrophes read as « □ ».
+        "autorisant la captation, I'enregistrement et la tra nsmission d'images au moyen de "
+        "caméras installées sur des aéronefs",
+        "autorisant la captation, l□enregistrement et la transmission d□images au moyen de "
+        "caméras installées sur des aéronefs",
+        # Helicopters (still CSI L. 242-5), an abrogation, Gironde, Bouches-du-Rhône.
+        "portant autorisation de captation, d'enregistrement et de transmission d'images au "
+        "moyen d'une caméra installée sur un hélicoptère de la gendarmerie nationale",
+        "Arrêté portant abrogation de l'arrêté autorisant la captation, l'enregistrement et la "
+        "transmission d'images au moyen de caméras installées sur des aéronefs",
+        "Arrêté d'autorisation de captation, enregistrement et de transmission de survol de "
+        "drones pour l'agglomération bordelaise ; autorisant le survol de drones PN sur BORDEAUX "
+        "par la direction interdépartementale de la police nationale",
+        "Arrêté autorisant la captation et la transmission d'images au moyen de caméras "
+        "installées sur des aéronefs lors du match",
+        "AUTORISANT LA CAPTATION, L'ENREGISTREMENT ET LA TRANSMISSION D'IMAGES AU MOYEN DE "
+        "CAMERASINSTALLEES SUR DES AERONEFS",
+        "au moyens de caméras installées sur aéronefs sans équipage à bord ; transmission d'image",
+    ],
+)
+def test_real_drone_wordings(matcher: Matcher, text: str):
+    assert "drone" in categories(matcher, text)
+
+
+# Every trap of BULLETINS.md: never « drone », and each in its own category or none.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "autorisant les services de la police nationale à utiliser un dispositif de brouillage "
+            "destiné à rendre inopérant un aéronef circulant sans personne à bord",
+            {"brouillage"},
+        ),
+        (
+            "Arrêté autorisant le brouillage des aéronefs circulant sans personne à bord",
+            {"brouillage"},
+        ),
+        (
+            "portant interdiction temporaire de survol de la commune de Marseille par des aéronefs "
+            "télé-pilotés (drones)",
+            {"drone-interdiction"},
+        ),
+        ("AP interdiction vol Drone TDF 230725", {"drone-interdiction"}),
+        ("création d'une Zone Délimitée temporaire sur l'Aéroport de Cannes-Mandelieu", set()),
+        ("Arrêté portant autorisation de vols rasants d'aéronefs de la gendarmerie", set()),
+        ("Arrêté autorisant l'ascension d'un ballon captif à Marseille", set()),
+        ("Déclassement-Cannes-aviation", set()),
+        (
+            "autorisant les prises de vues aériennes par aéronef télépiloté, vu le code des "
+            "transports, notamment son article L. 6224-1",
+            set(),
+        ),
+        ("autorisant la consommation de l'eau issue de son captage privé", set()),
+        ("AP DUP captage", set()),
+        ("autorisant la capture de poissons et d'écrevisses à des fins scientifiques", set()),
+        ("autorisant la surveillance sur la voie publique à une entreprise de sécurité", set()),
+        (
+            "instituant un périmètre au sein duquel la présence de certaines catégories de "
+            "supporters est réglementée, vu le code du sport",
+            set(),
+        ),
+        (
+            "Arrêté portant délégation de signature à M. le directeur de cabinet pour les arrêtés "
+            "autorisant la captation d'images au moyen de caméras installées sur des aéronefs",
+            set(),
+        ),
+    ],
+)
+def test_real_traps(matcher: Matcher, text: str, expected: set[str]):
+    assert categories(matcher, text) == expected
+
+
+def test_a_cited_l_243_1_in_a_drone_order_is_no_body_camera_order(matcher: Matcher):
+    text = (
+        "Vu le code de la sécurité intérieure, notamment ses articles L. 242-1 à L. 242-8 et "
+        "L. 243-1 ;\nArrête : la captation, l'enregistrement et la transmission d'images au moyen "
+        "de caméras installées sur des aéronefs est autorisée."
+    )
+    assert categories(matcher, text) == {"drone"}
 
 
 # --- traps -------------------------------------------------------------------------------------
@@ -338,11 +436,43 @@ def test_shipped_rules_have_a_version_and_the_legal_categories():
     assert {c.id for c in rules.categories} >= {
         "drone",
         "drone-interdiction",
+        "brouillage",
         "vsa",
         "videoprotection",
         "cameras-individuelles",
         "perimetre-protection",
     }
+
+
+def test_categories_are_described_once_in_the_rules():
+    shipped = catalogue()
+    assert shipped.ids[:3] == ["drone", "drone-interdiction", "brouillage"]
+    assert shipped.notified == ["drone", "vsa"]
+    drone, ban, jamming = (shipped.get(c) for c in shipped.ids[:3])
+    assert (drone.label, drone.hashtag, drone.colour) == ("Drones", "#drone", "#a50f15")
+    assert ban.label == "Interdictions de drones" and not ban.notify
+    assert jamming.label == "Brouillage anti-drones" and not jamming.notify
+    # The web page, the notifications and the CLI read the same catalogue.
+    assert web_label("drone-interdiction") == message_label("drone-interdiction") == ban.label
+    assert category_hashtag("brouillage") == "#BrouillageDrones"
+    assert web_colour("vsa") == shipped.colour("vsa")
+    # A category stored under older rules still reads well.
+    assert (shipped.label("old-one"), shipped.hashtag("old-one")) == ("Old one", "#OldOne")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Arrêté autorisant les services de la police nationale à utiliser un dispositif de "
+        "brouillage destiné à rendre inopérant un aéronef circulant sans personne à bord lors "
+        "du sommet, vu le code des postes et des communications électroniques, notamment son "
+        "article L. 33-3-1 ; les drones survolant le périmètre pourront être neutralisés.",
+        "ARRÊTÉ autorisant le brouillage des aéronefs circulant sans personne à bord aux abords "
+        "du stade Vélodrome par la direction départementale de la sécurité publique.",
+    ],
+)
+def test_anti_drone_jamming_has_its_own_category(matcher: Matcher, text: str):
+    assert categories(matcher, text) == {"brouillage"}
 
 
 def test_configured_rules_replace_the_defaults(tmp_path: Path):
@@ -357,6 +487,12 @@ def test_configured_rules_replace_the_defaults(tmp_path: Path):
     assert matcher.categories == ["fourriere"]
     hits = matcher.match(act("Arrêté portant MISE EN FOURRIÈRE des véhicules"))
     assert [(h.category, h.terms) for h in hits] == [("fourriere", ("mise en fourrière",))]
+    described = catalogue(Settings(matching=MatchingSettings(rules=str(path)))).get("fourriere")
+    assert (described.label, described.hashtag, described.notify) == (
+        "Fourrière",
+        "#Fourriere",
+        False,
+    )
 
 
 @pytest.mark.parametrize(

@@ -171,12 +171,14 @@ def test_enqueue_routes_by_category_and_department(database: Database, tmp_path:
             ("PP", "drone"),
             ("2A", "vsa"),
             ("R93", "drone"),
+            ("13", "brouillage"),
         ],
     )
     assert queue(database, settings, ids) == 3
     routed = {(n.hit_id, n.channel) for n in rows(database)}
-    # Mastodon: drone and vsa (defaults) in 13 and 2?; email: every category in 75 (the
-    # Préfecture de police); nothing regional (no département) on either; webhook disabled.
+    # Mastodon: drone and vsa (notified by default in rules.toml, brouillage is not) in 13 and
+    # 2?; email: every category in 75 (the Préfecture de police); nothing regional (no
+    # département) on either; webhook disabled.
     assert routed == {(ids[0], "mastodon"), (ids[2], "email"), (ids[3], "mastodon")}
     assert all(n.status == "pending" and n.attempts == 0 for n in rows(database))
     # Enqueuing the same hits again adds nothing: unique (hit, channel).
@@ -580,7 +582,7 @@ def test_a_burst_becomes_one_digest_that_retries_as_the_same_digest(
     assert failed.json()["status"] == digest.json()["status"]
     text = digest.json()["status"]
     assert text.startswith("4 nouvelles détections dans les recueils des actes administratifs\n")
-    assert "Drone : 3 · Vidéosurveillance algorithmique : 1" in text
+    assert "Drones : 3 · Vidéosurveillance algorithmique : 1" in text
     assert text.endswith("#drone #VSA #Dept13 #Dept2A #Dept75")
     assert messages.mastodon_length(text) <= 500
     assert len(singles) == 2
@@ -595,7 +597,7 @@ def test_a_digest_lists_what_fits_and_counts_the_rest():
     hits = [messages.sample_hit() for _ in range(40)]
     text = messages.digest_status_text(hits, 500)
     assert messages.mastodon_length(text) <= 500
-    shown = text.count("• 13 · Drone · https://")
+    shown = text.count("• 13 · Drones · https://")
     assert 0 < shown < 40
     assert f"… et {40 - shown} autres" in text
 

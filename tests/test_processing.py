@@ -19,6 +19,8 @@ from attrap.pipeline.document import ActPlace, pair_acts
 from attrap.store.db import Database, open_database
 from attrap.store.models import Act, Administration, Document, Hit, Page
 from bench.bulletins import Bulletin, build_bulletin, load_corpus
+from bench.templates import TEMPLATES
+from bench.templates import build as build_template
 
 runner = CliRunner()
 
@@ -232,6 +234,44 @@ def test_reprocess_keeps_hits_of_acts_whose_pages_moved(
     with database.session() as session:
         acts = [(a.number, a.page_start, a.page_end) for a in session.scalars(select(Act))]
         assert sorted(acts) == sorted((a.number, a.page_start, a.page_end) for a in bulletin.acts)
+
+
+def test_reprocess_keeps_the_hit_of_an_act_a_new_segmentation_merged(
+    database: Database, settings: Settings, tmp_path: Path
+):
+    """Older segmentations made the State template's separator page one act and the act's own
+    heading (« Arrêté n°2025-00629 ») another, which held the drone hit. Re-segmented, they are
+    one act numbered by the bulletin's act id: the hit is kept, not notified again."""
+    built = build_template(TEMPLATES["etat"](), tmp_path / "etat.pdf")
+    document_id = add_document(database, settings, built.path)
+    process_document(database, settings, document_id)
+    before = hit_identities(database)
+    with database.session() as session:
+        merged = session.scalars(select(Act).where(Act.number == "13-2025-09-11-00004")).one()
+        own = Act(
+            document_id=document_id,
+            number="2025-00629",
+            page_start=6,
+            page_end=7,
+            title="Arrêté autorisant la captation",
+        )
+        session.add(own)
+        merged.page_end = 5
+        own.hits.extend(merged.hits)
+        merged.hits.clear()
+
+    summary = reprocess(database, settings, None)
+
+    assert (summary.new_hit_ids, summary.removed_hits) == ([], 0)
+    assert hit_identities(database) == before
+    with database.session() as session:
+        drone = session.scalars(select(Hit).where(Hit.category == "drone")).one()
+        assert (drone.act.number, drone.act.page_start, drone.act.page_end) == (
+            "13-2025-09-11-00004",
+            5,
+            7,
+        )
+        assert session.scalar(select(func.count()).select_from(Act)) == 4
 
 
 def test_reprocess_tells_apart_another_act_on_the_same_pages(

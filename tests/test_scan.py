@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from attrap.cli import app
 from bench.bulletins import Bulletin, CorpusAct, build_bulletin, load_corpus
+from bench.templates import TEMPLATES, build
 
 runner = CliRunner()
 
@@ -113,3 +114,41 @@ def test_scan_a_scanned_bulletin(corpus: dict[str, CorpusAct], tmp_path: Path, c
         (a.page_start, a.page_end) for a in scanned.acts
     ]
     assert [h["category"] for h in output["hits"]] == ["drone"]
+
+
+def test_scan_explain_says_why(tmp_path: Path, config_file: Path):
+    """A State-template bulletin: why cover and sommaire are set aside, how each act was found,
+    the signals with their weights and the contexts that kept a ban out of « drone »."""
+    built = build(TEMPLATES["etat"](), tmp_path / "etat.pdf")
+    result = runner.invoke(
+        app, ["scan", str(built.path), "--explain", "-c", str(config_file)], env={"COLUMNS": "250"}
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "p. 1 : couverture (« recueil », aucun texte d'acte)" in text
+    assert "p. 2 : sommaire (titre « Sommaire »)" in text
+    assert "p. 5–7 · 13-2025-09-11-00004 · 20250922 AP drone SGO" in text
+    assert "trouvé par : page séparatrice (n° 13-2025-09-11-00004)" in text
+    assert "Drones (drone) : score 1.00, seuil 0.60 → détection" in text
+    assert "+0.60  CSI L. 242-1 à L. 242-8 : « L. 242-1 » (p. 6, dans un « Vu »)" in text
+    assert "-0.60  interdiction de survol ou d'usage (contexte: drones de loisir)" in text
+
+    output = scan_json(str(built.path), "--explain", "-c", str(config_file))
+    assert [s["page"] for s in output["set_aside"]] == [1, 2]
+    drone = output["acts"][1]["explain"][0]
+    assert drone["category"] == "drone" and drone["hit"]
+    assert {"signal": "drone", "term": "drone", "weight": 0.35, "cited": False, "page": 5} in (
+        drone["signals"]
+    )
+
+
+def test_scan_explain_names_the_exclusion(tmp_path: Path, config_file: Path):
+    built = build(TEMPLATES["bas-rhin"](), tmp_path / "bas-rhin.pdf")
+    output = scan_json(str(built.path), "--explain", "-c", str(config_file))
+    delegation = output["acts"][1]["explain"]
+    drone = next(c for c in delegation if c["category"] == "drone")
+    assert not drone["hit"] and drone["score"] >= drone["min_score"]
+    assert drone["excluded_by"] == [
+        "délégation de signature : elle donne le pouvoir de signer les autorisations qu'elle "
+        "énumère"
+    ]

@@ -277,6 +277,9 @@ def test_pagination_and_category_page(client: TestClient, database: Database):
     second_ids = set(re.findall(r"acte n° ([\w-]+)", second))
     assert first_ids and second_ids and not first_ids & second_ids
     assert client.get("/categories/inconnue").status_code == 404
+    # Label and colour come from rules.toml, like the notifications' (test_matching).
+    assert "<h1>Vidéoprotection" in first and "border-left-color: #fb6a4a" in first
+    assert client.get("/categories/brouillage").status_code == 200
 
 
 def test_search_page_filters_and_exports(client: TestClient):

@@ -33,6 +33,7 @@ from attrap.adapters.registry import (
 from attrap.config import ConfigError, Settings, load_settings
 from attrap.facts.wording import facts_line
 from attrap.health import STATE_LABELS, STATE_ORDER, AdministrationHealth, health_table
+from attrap.matching.categories import Catalogue, catalogue
 from attrap.matching.rules import RulesError
 from attrap.notify.channel import ChannelConfigError, DeliveryError
 from attrap.notify.outbox import (
@@ -173,7 +174,7 @@ def run(
     with database.session() as session:
         found = [hit_to_json(h) for h in search_hits(session, HitFilter(found_since=started))]
     console.print(f"Nouvelles détections: {len(found)}")
-    print_hits_table(found)
+    print_hits_table(found, catalogue(settings))
     if report is not None:
         print_dispatch_report(report)
 
@@ -230,6 +231,14 @@ def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
 def scan(
     source: Annotated[str, typer.Argument(help="A PDF file or its URL.")],
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Per act: how it was found, the signals and exclusions behind each score; "
+            "the pages set aside (cover, sommaire) and why.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Find the acts and hits of one bulletin, without a database."""
@@ -239,12 +248,56 @@ def scan(
     except ScanError as exc:
         fail(str(exc), code=1)
     if format is ListFormat.json:
-        print(json.dumps(scan_to_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(scan_to_json(result, explain=explain), ensure_ascii=False, indent=2))
     else:
-        print_scan_table(result)
+        print_scan_table(result, catalogue(settings))
+        if explain:
+            print_scan_explanation(result, catalogue(settings))
 
 
-def print_scan_table(result: ScanResult) -> None:
+def print_scan_explanation(result: ScanResult, categories: Catalogue) -> None:
+    """What a maintainer reads to understand a miss or a false alarm."""
+    console.print("\n[bold]Pages écartées[/]", highlight=False)
+    for page in result.set_aside:
+        console.print(f"  p. {page.page} : {page.reason}", highlight=False)
+    if not result.set_aside:
+        console.print("  aucune", highlight=False)
+    for scanned in result.acts:
+        act = scanned.act
+        pages = f"p. {act.page_start}" + (
+            f"–{act.page_end}" if act.page_end != act.page_start else ""
+        )
+        console.print(
+            f"\n[bold]{pages} · {act.number or 'sans numéro'} · {act.title or '—'}[/]",
+            highlight=False,
+        )
+        console.print(f"  trouvé par : {act.found_by}", highlight=False)
+        shown = [c for c in scanned.explanation if c.signals or c.excluded_by]
+        if not shown:
+            console.print("  aucun signal", highlight=False)
+        for c in shown:
+            if c.excluded_by:
+                verdict = "écartée"
+            elif c.hit is not None:
+                verdict = "détection"
+            else:
+                verdict = "sous le seuil"
+            console.print(
+                f"  {categories.label(c.category)} ({c.category}) : score {c.score:.2f}, "
+                f"seuil {c.min_score:.2f} → {verdict}",
+                highlight=False,
+            )
+            for f in c.signals:
+                cited = ", dans un « Vu »" if f.cited else ""
+                console.print(
+                    f"    {f.weight:+.2f}  {f.signal} : « {f.term} » (p. {f.page}{cited})",
+                    highlight=False,
+                )
+            for name in c.excluded_by:
+                console.print(f"    exclusion : {name}", highlight=False)
+
+
+def print_scan_table(result: ScanResult, categories: Catalogue) -> None:
     table = Table(title="Actes du bulletin")
     table.add_column("Pages", no_wrap=True)
     # Act numbers are what people quote when they contest an order: never cut them.
@@ -256,7 +309,10 @@ def print_scan_table(result: ScanResult) -> None:
         pages = str(act.page_start)
         if act.page_end != act.page_start:
             pages += f"–{act.page_end}"
-        found = "\n".join(f"{h.category}\n  p.{h.page}, score {h.score:.2f}" for h in scanned.hits)
+        found = "\n".join(
+            f"{categories.label(h.category)}\n  p.{h.page}, score {h.score:.2f}"
+            for h in scanned.hits
+        )
         table.add_row(
             pages,
             f"{act.number or '—'}\n{act.signed_on.strftime('%d/%m/%Y') if act.signed_on else '—'}",
@@ -298,7 +354,8 @@ def hits(
     config: ConfigOption = None,
 ) -> None:
     """Search stored hits, newest first."""
-    database = database_from(settings_from(config))
+    settings = settings_from(config)
+    database = database_from(settings)
     day = active_on.date() if active_on else None
     hit_filter = HitFilter(
         department=department,
@@ -318,7 +375,29 @@ def hits(
     elif format is HitsFormat.csv:
         write_hits_csv(found)
     else:
-        print_hits_table(found)
+        print_hits_table(found, catalogue(settings))
+
+
+@app.command()
+def categories(config: ConfigOption = None) -> None:
+    """The matching categories: label, hashtag, notified by default."""
+    try:
+        known = catalogue(settings_from(config))
+    except RulesError as exc:
+        fail(str(exc), code=1)
+    table = Table(title="Catégories")
+    table.add_column("Identifiant", no_wrap=True)
+    table.add_column("Nom")
+    table.add_column("Mot-dièse")
+    table.add_column("Notifiée par défaut")
+    for category in map(known.get, known.ids):
+        table.add_row(
+            category.id,
+            f"{category.label}\n{category.description}" if category.description else category.label,
+            category.hashtag,
+            "oui" if category.notify else "non",
+        )
+    console.print(table)
 
 
 def write_hits_csv(found: list[dict[str, Any]]) -> None:
@@ -327,7 +406,7 @@ def write_hits_csv(found: list[dict[str, Any]]) -> None:
     writer.writerows(hit_csv_row(h) for h in found)
 
 
-def print_hits_table(found: list[dict[str, Any]]) -> None:
+def print_hits_table(found: list[dict[str, Any]], categories: Catalogue) -> None:
     if not found:
         console.print("Aucun résultat.")
         return
@@ -345,7 +424,7 @@ def print_hits_table(found: list[dict[str, Any]]) -> None:
         act.append(str(hit["link"]), style=f"link {hit['link']}")
         table.add_row(
             str(hit["department"] or "—"),
-            str(hit["category"]),
+            categories.label(str(hit["category"])),
             str(hit["signed_on"] or "—"),
             act,
         )

@@ -121,7 +121,8 @@ class ChannelSettings(_Section):
     """What every notification channel shares: routing, retries, bursts."""
 
     enabled: bool = True
-    categories: list[str] = Field(default_factory=lambda: ["drone", "vsa"])
+    # Category ids or globs; unset: the categories the rules notify (``notify = true``).
+    categories: list[str] | None = None
     departments: list[str] = Field(default_factory=lambda: ["*"])
     max_attempts: int = Field(default=8, ge=1)
     digest_threshold: int = Field(default=5, ge=1)
@@ -243,11 +244,16 @@ def find_config_file(explicit: Path | None) -> Path | None:
     return LOCAL_CONFIG if LOCAL_CONFIG.is_file() else None
 
 
+def _one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped: a key may hold any."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _describe(error: dict[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    key = _one_line(".".join(str(part) for part in error["loc"])) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"
-    return f"key '{key}': {error['msg']}"
+    return f"key '{key}': {_one_line(error['msg'])}"
 
 
 def _resolve_relative(data: dict[str, Any], base: Path) -> None:

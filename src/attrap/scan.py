@@ -15,8 +15,8 @@ import httpx
 
 from attrap.config import Settings
 from attrap.documents.extract import ExtractionError, extract_document
-from attrap.documents.segment import ActSegment, segment
-from attrap.matching.matcher import HitCandidate, Matcher
+from attrap.documents.segment import ActSegment, SetAside, segment_explained
+from attrap.matching.matcher import CategoryExplanation, HitCandidate, Matcher
 from attrap.matching.rules import RulesError
 
 _CHUNK = 1 << 16
@@ -30,6 +30,8 @@ class ScanError(Exception):
 class ScannedAct:
     act: ActSegment
     hits: list[HitCandidate]
+    # Every category's score with the signals and exclusions behind it (``--explain``).
+    explanation: list[CategoryExplanation] = field(default_factory=list)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class ScanResult:
     pages: int
     ocr_pages: int
     acts: list[ScannedAct] = field(default_factory=list)
+    set_aside: list[SetAside] = field(default_factory=list)  # cover, sommaire: and why
     warnings: list[str] = field(default_factory=list)
 
 
@@ -99,8 +102,12 @@ def _scan_file(path: Path, source: str, settings: Settings, matcher: Matcher) ->
         ocr_pages=extraction.ocr_pages,
         warnings=list(extraction.warnings),
     )
-    for act in segment(extraction.pages):
-        result.acts.append(ScannedAct(act, matcher.match(act)))
+    segmentation = segment_explained(extraction.pages)
+    result.set_aside = segmentation.set_aside
+    for act in segmentation.acts:
+        explanation = matcher.explain(act)
+        hits = [c.hit for c in explanation if c.hit is not None]
+        result.acts.append(ScannedAct(act, hits, explanation))
     return result
 
 
@@ -120,8 +127,35 @@ def _link(source: str, page: int) -> str:
     return f"{base}#page={page}"
 
 
-def scan_to_json(result: ScanResult) -> dict[str, Any]:
-    """``{"pages", "ocr_pages", "acts", "hits"}``; hits as in DESIGN.md, without ids."""
+def explanation_to_json(scanned: ScannedAct) -> list[dict[str, Any]]:
+    """The categories where a signal fired or an exclusion applied, with their evidence."""
+    return [
+        {
+            "category": c.category,
+            "score": c.score,
+            "min_score": c.min_score,
+            "hit": c.hit is not None,
+            "excluded_by": list(c.excluded_by),
+            "signals": [
+                {
+                    "signal": f.signal,
+                    "term": f.term,
+                    "weight": f.weight,
+                    "cited": f.cited,
+                    "page": f.page,
+                }
+                for f in c.signals
+            ],
+        }
+        for c in scanned.explanation
+        if c.signals or c.excluded_by
+    ]
+
+
+def scan_to_json(result: ScanResult, *, explain: bool = False) -> dict[str, Any]:
+    """``{"pages", "ocr_pages", "acts", "hits"}``; hits as in DESIGN.md, without ids. With
+    ``explain``, each act says how it was found and why it scored, and ``set_aside`` lists the
+    pages that belong to no act."""
     hits = [
         {
             "category": hit.category,
@@ -135,9 +169,13 @@ def scan_to_json(result: ScanResult) -> dict[str, Any]:
         for scanned in result.acts
         for hit in scanned.hits
     ]
-    return {
-        "pages": result.pages,
-        "ocr_pages": result.ocr_pages,
-        "acts": [act_to_json(scanned.act) for scanned in result.acts],
-        "hits": hits,
-    }
+    acts = []
+    for scanned in result.acts:
+        act = act_to_json(scanned.act)
+        if explain:
+            act.update(found_by=scanned.act.found_by, explain=explanation_to_json(scanned))
+        acts.append(act)
+    data = {"pages": result.pages, "ocr_pages": result.ocr_pages, "acts": acts, "hits": hits}
+    if explain:
+        data["set_aside"] = [{"page": s.page, "reason": s.reason} for s in result.set_aside]
+    return data

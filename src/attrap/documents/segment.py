@@ -1,11 +1,20 @@
 """Split a bulletin's pages into its acts.
 
-A bulletin (RAA) is a cover, a *sommaire* (table of contents), then acts one after another; each act
-starts with a header (« PRÉFET DES … », a number such as ``13-2024-07-10-00003``, a title line
-« Arrêté … ») and ends with its signature (« Fait à Marseille, le 10 juillet 2024 »). An act starts
-at the top of a page, or mid-page after the previous act's signature. Cover and sommaire are not
-acts; pages that follow an act without a new header (annexes) belong to it. Without any
-recognisable structure the whole bulletin is one act, so no text is ever dropped.
+A bulletin (RAA) is a cover, a *sommaire* (table of contents), then acts one after another
+(docs: shared BULLETINS.md describes the templates). Cover and sommaire are set aside, with the
+reason, whatever their layout: a « Sommaire » (or « S O M M A I R E ») heading, page references, the
+Préfecture de police's table, or leading pages that list titles without any act text.
+
+Most State bulletins give each act a *separator page* (service, the bulletin's act id such as
+``13-2024-07-10-00003``, the title as typed), and a footer « <service> - <act id> - <title> <page> »
+on every page of the act. When a bulletin has separator pages, acts start there and only there,
+whatever their title says, and the act's own heading (« Arrêté n°2024-00629 ») on the next page is
+not a second act; ``number`` is the act id and ``title`` the separator's. Footers are no part of
+titles nor of text. Without separators, an act starts with a header (« PRÉFET DES … », a number, a
+title line « Arrêté … ») at the top of a page, or mid-page after the previous act's signature
+(« Fait à Marseille, le 10 juillet 2024 »); its number is its own. Pages that follow an act without
+a new start (annexes) belong to it. Without any recognisable structure the whole document is one
+act, so no text is ever dropped.
 """
 
 from __future__ import annotations
@@ -22,13 +31,16 @@ from attrap.french import FOLDED_MONTHS, fold, rejoin_hyphenated
 
 # ``13-2024-07-10-00003``: département, date, sequence. OCR may put spaces around the dashes.
 _DASH = r"\s?[-–]\s?"
+# Also « R03-… » (a region), « 2A-… », and 4-digit serials.
 _STRUCTURED_NUMBER = re.compile(
-    rf"(?<![\w-])(\d{{2,3}}|2[AB]){_DASH}(20\d\d){_DASH}([01]\d){_DASH}([0-3]\d){_DASH}(\d{{5}})(?!\d)",
+    rf"(?<![\w-])(\d{{2,3}}|2[AB]|R\d\d){_DASH}(20\d\d){_DASH}([01]\d){_DASH}([0-3]\d)"
+    rf"{_DASH}(\d{{4,5}})(?!\d)",
     re.IGNORECASE,
 )
-# « n° 2024/DDSP/123 », « N° 2024-00512 », OCR « n* », « nº », « no. ».
+# « n° 2024/DDSP/123 », « N° 2024-00512 », OCR « n* », « nº », « no. », no sign: « n 2025-00631 ».
 _LOCAL_NUMBER = re.compile(
-    r"\bn\s?[°º*o]\.?\s*(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)", re.IGNORECASE
+    r"\bn(?:\s?[°º*o]\.?\s*|\s+(?=\d{4}))(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)",
+    re.IGNORECASE,
 )
 _DATE = (
     r"(?P<day>1\s?er|ler|\d{1,2})\s*(?:°|er)?\s+"
@@ -41,8 +53,9 @@ _TITLE_DATE = re.compile(r"\bdu\s+" + _DATE)
 # Line kinds, on folded lines.
 # « PRÉFET DES BOUCHES-DU-RHÔNE », « Préfecture de police », « PRÉFÈTE » alone (logo block).
 _AUTHORITY = re.compile(
-    r"^(?:republique francaise$|(?:prefet|prefete|prefecture)(?P<of>\s(?:de|des|du|d')\b.*)?$)"
+    r"^(?:republique francaise$|(?:prefet|prefete|prefecture)(?P<of>\s?(?:de|des|du|d')\b.*)?$)"
 )
+_LETTERHEAD_JUNK = re.compile(r"^[^a-z]*(?:[a-z][^a-z]*)?(?=pref)")
 _OPERATIVE = re.compile(
     r"^(?:arrete|arretent|arretons|decide|decident)\s*:?\s*(?:ce qui suit\s*:?)?$"
 )
@@ -54,12 +67,25 @@ _BODY = re.compile(
     r"^(?:vu\b|considerant|article|art\.?\s*\d|le prefet|la prefete|le prefet de police|"
     r"sur (?:la )?proposition|apres avis|fait (?:a|le)\b)"
 )
+# How an act's subject starts, after its title word: « portant … », « autorisant … ».
+_SUBJECT = re.compile(
+    r"^(?:portant|autorisant|relati(?:f|ve)|instituant|fixant|modifiant|abrogeant|prescrivant|"
+    r"reglementant|accordant|approuvant|declarant|interdisant|creant|concernant|pris)\b"
+)
+_SIGNATORY = re.compile(r"^(?:le|la|les|chevalier|officier|commandeur)\b")
 _SIGNATURE = re.compile(r"^fait\s+(?:a|le)\b|\bfait\s+a\s+\S.*\ble\s+(?:\d|1er|ler)")
 # A sommaire entry ends with the act's page: « ……… 12 », « ……… Page 12 », « (2 pages) Page 12 ».
 _TOC_LINE = re.compile(
     r"(?:(?:\.{4,}|…{2,}|(?:\.\s){3,}|_{4,})\s*(?:page\s*)?|\bpage\s*)(?P<page>\d+)\s*$"
 )
 _TOC_HEADING = re.compile(r"^(?:sommaire|table des matieres)\b")
+# The Préfecture de police's sommaire is a table: « Arrêtés Date PREFECTURE DE POLICE Page ».
+_TOC_TABLE = re.compile(r"^arretes?\s+date\b.*\bpage$")
+_SPACED_LETTERS = re.compile(r"(?:[a-z] ){3,}[a-z]")  # « s o m m a i r e »
+# « {signataire} »: a placeholder one prefecture leaves under the separator's title.
+_PLACEHOLDER = re.compile(r"^\{[^}]*\}$")
+_PAGE_NUMBER = re.compile(r"^\d{1,4}$")
+_DASHES = " -–—"
 _COVER_WORDS = re.compile(r"\brecueil\b|\bactes administratifs\b|\braa\b")
 
 # Running headers and footers: lines repeated at the top or bottom of most pages.
@@ -68,6 +94,9 @@ FURNITURE_MIN_PAGES = 3
 FURNITURE_SHARE = 0.6
 FURNITURE_SIMILARITY = 85  # OCR reads the same header a little differently on each page
 FURNITURE_SAMPLE_PAGES = 25  # pages whose edge lines are compared with every page's
+FOOTER_LINES = 5  # last lines of a page where an act's footer « … - <act id> - … » is looked for
+SEPARATOR_MAX_LINES = 14  # a separator page: service, act id, title (wrapped), placeholder
+SEPARATOR_MAX_CHARS = 900
 HEAD_LINES = 15  # lines at the top of an act where its header and title are looked for
 TITLE_LINES = 6
 COVER_MAX_CHARS = 400
@@ -83,6 +112,8 @@ class ActSegment:
     page_start: int
     page_end: int
     pages: tuple[PageText, ...]
+    # How its start was found, in French, for ``attrap scan --explain``.
+    found_by: str = ""
 
     @property
     def text(self) -> str:
@@ -95,11 +126,27 @@ class _Line:
     text: str
     folded: str
     furniture: bool = False  # a running header or footer: kept in the text, never a landmark
+    footer: bool = False  # an act's own footer (act id, title, page): dropped from the text
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A page that belongs to no act (cover, sommaire), and why."""
+
+    page: int  # the page's number
+    reason: str  # in French, for ``attrap scan --explain``
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    acts: list[ActSegment]
+    set_aside: list[SetAside]
 
 
 def _is_authority(line: _Line) -> bool:
-    """A short heading naming the prefecture (not « … publié à la préfecture. »)."""
-    found = _AUTHORITY.match(line.folded)
+    """A short heading naming the prefecture (not « … publié à la préfecture. »), letterhead noise
+    around it (« =mPREFETDE LA LOIRE-ATLANTIQUE », « PREFETDU NORDLibertéEgalitéFraternité »)."""
+    found = _AUTHORITY.match(_LETTERHEAD_JUNK.sub("", line.folded))
     if not found or len(line.folded) > 70 or _COVER_WORDS.search(line.folded):
         return False
     return bool(found.group("of")) or line.text.strip().isupper()
@@ -140,15 +187,39 @@ def fold_line_keep_newlines(text: str) -> str:
     return "\n".join(fold(line) for line in text.splitlines())
 
 
-def _is_toc_page(lines: list[_Line]) -> bool:
-    """A sommaire page: entries pointing at increasing pages, or a page listing acts by number."""
+def _despaced(folded: str) -> str:
+    return folded.replace(" ", "") if _SPACED_LETTERS.fullmatch(folded) else folded
+
+
+def _toc_reason(lines: list[_Line]) -> str | None:
+    """Why a page is a sommaire (in French), or None: a heading, a table of acts, entries pointing
+    at increasing pages, or a page listing acts by number."""
     references = [int(m.group("page")) for x in lines if (m := _TOC_LINE.search(x.folded))]
     listed = sum(1 for line in lines if _starts_with_listed_number(line.folded))
-    if any(_TOC_HEADING.match(line.folded) for line in lines[:HEAD_LINES]):
-        return bool(references) or listed > 0
+    for line in lines[:HEAD_LINES]:
+        if _TOC_HEADING.match(_despaced(line.folded)):
+            return f"sommaire (titre « {line.text.strip()} »)"
+        if _TOC_TABLE.match(line.folded):
+            return "sommaire (tableau des arrêtés et de leurs pages)"
     if len(references) >= 3 and references == sorted(references):
-        return True
-    return listed >= 3 and listed * 3 >= len(lines)
+        return f"sommaire ({len(references)} renvois à des pages)"
+    if listed >= 3 and listed * 3 >= len(lines):
+        return f"sommaire ({listed} actes listés par leur numéro)"
+    return None
+
+
+def _is_toc_page(lines: list[_Line]) -> bool:
+    return _toc_reason(lines) is not None
+
+
+def _has_act_text(lines: list[_Line]) -> bool:
+    """« Vu … », « Considérant … », « Article … », « Arrête », « Fait à … »: only acts have them."""
+    return any(_BODY.match(line.folded) or _OPERATIVE.match(line.folded) for line in lines)
+
+
+def _listed_titles(lines: list[_Line]) -> int:
+    """Lines that start like an act's title (« Arrêté … », « – Arrêté … »)."""
+    return sum(1 for line in lines if _TITLE.match(line.folded.lstrip(_DASHES)))
 
 
 def _starts_with_listed_number(folded: str) -> bool:
@@ -159,7 +230,7 @@ def _starts_with_listed_number(folded: str) -> bool:
 
 def _is_header_candidate(line: _Line) -> bool:
     folded = line.folded
-    if line.furniture or _OPERATIVE.match(folded):
+    if line.furniture or line.footer or _OPERATIVE.match(folded):
         return False
     return bool(
         _is_authority(line)
@@ -204,6 +275,8 @@ def _ends_sentence(text: str) -> bool:
 class _Start:
     line: int  # index into the flat list of lines
     number: str | None
+    found_by: str = ""
+    title: str | None = None  # a separator page's; otherwise read from the act's head
 
 
 def _find_starts(lines: list[_Line], content_pages: set[int]) -> list[_Start]:
@@ -217,7 +290,7 @@ def _find_starts(lines: list[_Line], content_pages: set[int]) -> list[_Start]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.page not in content_pages or line.furniture or not line.folded:
+        if line.page not in content_pages or line.furniture or line.footer or not line.folded:
             index += 1
             continue
         page_top = line.page not in pages_seen
@@ -267,7 +340,9 @@ def _start_at(
     number = _block_number(_head(lines, index)) or _listed_number(lines, index)
     if starts and number is not None and number == current:
         return None
-    return _Start(index, number)
+    if page_top:
+        return _Start(index, number, "en-tête d'acte en haut de page")
+    return _Start(index, number, "en-tête d'acte après la signature de l'acte précédent")
 
 
 def _listed_number(lines: list[_Line], start: int) -> str | None:
@@ -282,12 +357,8 @@ def _listed_number(lines: list[_Line], start: int) -> str | None:
 
 def _title(block: list[_Line], number: str | None) -> str:
     """The act's title: its « Arrêté … » line and the lines continuing it, without the number."""
-    lines = _title_lines(block, number)
-    text = "\n".join(line.text.strip() for line in lines)
-    # A word hyphenated over two lines is re-joined; a compound keeps its hyphen.
-    text = rejoin_hyphenated(text)
-    text = re.sub(r"-\n", "-", text)
-    return " ".join(_without_number(text, number).split())
+    lines = _title_lines([line for line in block if not line.footer], number)
+    return " ".join(_without_number(_join_title([x.text.strip() for x in lines]), number).split())
 
 
 def _title_lines(block: list[_Line], number: str | None) -> list[_Line]:
@@ -295,17 +366,22 @@ def _title_lines(block: list[_Line], number: str | None) -> list[_Line]:
         if not _TITLE.match(line.folded):
             continue
         lines = [line]
-        for following in block[position + 1 : position + 1 + TITLE_LINES]:
+        after = block[position + 1 : position + 1 + TITLE_LINES]
+        for at, following in enumerate(after):
             stripped = following.text.strip()
             if following.furniture:
                 continue
             if not stripped:
-                # « ARRÊTÉ PRÉFECTORAL N° … », blank line, then its subject « portant … ».
+                # « ARRÊTÉ PRÉFECTORAL N° … » or « Arrêté du 10 juin 2025 », a blank line (OCR
+                # puts one between blocks), then its subject « portant … ».
                 subject = _without_number(" ".join(x.folded for x in lines), number)
-                if _TITLE.fullmatch(subject.strip()):
+                upcoming = next((x for x in after[at:] if x.folded), None)
+                if _TITLE.fullmatch(subject.strip()) or (
+                    upcoming is not None and _SUBJECT.match(upcoming.folded)
+                ):
                     continue
                 break
-            if _is_authority(following) or (stripped.isupper() and len(stripped) < 60):
+            if _is_authority(following) or _ends_capital_title(lines[-1], following):
                 break  # « LE PRÉFET DU MORBIHAN », « CHEVALIER DE LA LÉGION D'HONNEUR »
             lines.append(following)
         return lines
@@ -322,11 +398,21 @@ def _title_lines(block: list[_Line], number: str | None) -> list[_Line]:
     return substantial[:1]
 
 
+def _ends_capital_title(previous: _Line, following: _Line) -> bool:
+    """A short line in capitals after the title is the signatory's, unless the title itself is in
+    capitals and goes on (« AUTORISANT LA CAPTATION … » / « AU MOYEN DE CAMERAS … »)."""
+    stripped = following.text.strip()
+    if not stripped.isupper() or len(stripped) >= 60:
+        return False
+    continued = previous.text.strip().isupper() and not _ends_sentence(previous.text)
+    return not continued or bool(_SIGNATORY.match(following.folded))
+
+
 def _without_number(title: str, number: str | None) -> str:
     if not number:
         return title
     return re.sub(
-        r"\s*(?:\bn\s?[°º*o]\.?\s*)?" + re.escape(number).replace(r"\-", _DASH),
+        r"\s*(?:\bn(?:\s?[°º*o]\.?)?\s*)?" + re.escape(number).replace(r"\-", _DASH),
         "",
         title,
         count=1,
@@ -350,14 +436,17 @@ def _act_date(text: str, title: str, number: str | None) -> dt.date | None:
     return None
 
 
-def _build(pages: Sequence[PageText], act_lines: list[_Line], number: str | None) -> ActSegment:
+def _build(pages: Sequence[PageText], act_lines: list[_Line], start: _Start) -> ActSegment:
     by_page: dict[int, list[str]] = {}
     for line in act_lines:
-        by_page.setdefault(line.page, []).append(line.text)
+        texts = by_page.setdefault(line.page, [])
+        if not line.footer:
+            texts.append(line.text)
     act_pages = tuple(
         PageText(pages[p].number, "\n".join(texts), pages[p].source) for p, texts in by_page.items()
     )
-    title = _title(_head(act_lines, 0), number)
+    number = start.number
+    title = start.title if start.title is not None else _title(_head(act_lines, 0), number)
     text = "\n".join(page.text for page in act_pages)
     return ActSegment(
         number=number,
@@ -366,6 +455,7 @@ def _build(pages: Sequence[PageText], act_lines: list[_Line], number: str | None
         page_start=act_pages[0].number,
         page_end=act_pages[-1].number,
         pages=act_pages,
+        found_by=start.found_by,
     )
 
 
@@ -403,34 +493,174 @@ def _is_front_matter(lines: list[_Line]) -> bool:
     return len(text) < COVER_MAX_CHARS or bool(_COVER_WORDS.search(text))
 
 
+def _front_reason(lines: list[_Line], index: int, in_sommaire: bool) -> str | None:
+    """Why a page before the first act is set aside, or None when the acts start there."""
+    if toc := _toc_reason(lines):
+        return toc
+    if in_sommaire:
+        return "suite du sommaire (aucun texte d'acte)"
+    if _listed_titles(lines) >= 2:
+        return f"sommaire ({_listed_titles(lines)} titres d'actes sans texte d'acte)"
+    if _is_front_matter(lines):
+        words = _COVER_WORDS.search(" ".join(line.folded for line in lines))
+        if words:
+            return f"couverture (« {words.group()} », aucun texte d'acte)"
+        return (
+            "couverture (page courte sans texte d'acte)" if index == 0 else "page sans texte d'acte"
+        )
+    return None
+
+
+def _set_aside(non_empty: list[list[_Line]], separators: dict[int, int]) -> dict[int, str]:
+    """Cover and sommaire pages with their reason: the leading pages without act text, and
+    sommaire pages anywhere. When no page has act text, only what is clearly a sommaire."""
+    acts_somewhere = bool(separators) or any(_has_act_text(own) for own in non_empty)
+    reasons: dict[int, str] = {}
+    in_sommaire = False
+    for p, own in enumerate(non_empty):
+        if p in separators or _has_act_text(own) or not acts_somewhere:
+            break
+        reason = _front_reason(own, p, in_sommaire)
+        if reason is None:
+            break
+        reasons[p] = reason
+        in_sommaire = in_sommaire or reason.startswith("sommaire")
+    for p, own in enumerate(non_empty):
+        if p not in reasons and p not in separators and (toc := _toc_reason(own)):
+            reasons[p] = toc
+    if not acts_somewhere:
+        for p, own in enumerate(non_empty):
+            if p in reasons or not _is_front_matter(own):
+                break
+            reasons[p] = _front_reason(own, p, False) or "couverture"
+    return reasons
+
+
+def _mark_footers(page_lines: list[list[_Line]]) -> list[list[_Line]]:
+    """Flag each page's act footer « <service> - <act id> - <title> <page> » (wrapped over the
+    page's last lines), and a page number alone on the last line."""
+    marked = []
+    for own in page_lines:
+        real = [i for i, line in enumerate(own) if line.folded]
+        first: int | None = None
+        for i in real[-FOOTER_LINES:]:
+            if _is_footer_line(own[i].text) and i != real[0]:
+                first = i
+                break
+        if first is not None:
+            before = [i for i in real if i < first]
+            # « Direction départementale … - » wrapped before the act id.
+            if before and own[before[-1]].text.rstrip().endswith(("-", "–")):
+                first = before[-1]
+        elif real and len(real) > 1 and _PAGE_NUMBER.match(own[real[-1]].folded):
+            first = real[-1]
+        marked.append(
+            [replace(line, footer=first is not None and i >= first) for i, line in enumerate(own)]
+        )
+    return marked
+
+
+def _is_footer_line(text: str) -> bool:
+    found = _STRUCTURED_NUMBER.search(text)
+    if not found:
+        return False
+    before, after = text[: found.start()], text[found.end() :]
+    dash_after = bool(re.match(r"\s*[-–—]\s*\S", after))
+    # « Cabinet - 13-2024-… - Arrêté … » or, at the start of the line, « 13-2024-… - Arrêté … ».
+    return dash_after and (not before.strip() or bool(re.search(r"\S\s*[-–—]\s*$", before)))
+
+
+def _separator(lines: list[_Line]) -> tuple[int, str] | None:
+    """(position of the act id among the lines, act id) when the page is an act's separator page:
+    a few lines giving the service, the act id and the title, and nothing of an act's text."""
+    content = [line for line in lines if line.folded and not line.footer]
+    if not content or len(content) > SEPARATOR_MAX_LINES:
+        return None
+    if sum(len(line.folded) for line in content) > SEPARATOR_MAX_CHARS or _has_act_text(content):
+        return None
+    if _is_toc_page(content) or any(_TOC_LINE.search(line.folded) for line in content):
+        return None
+    for position, line in enumerate(content):
+        found = _STRUCTURED_NUMBER.search(line.text)
+        if found and not line.text[: found.start()].strip(_DASHES + " "):
+            return position, "-".join(found.groups()).upper()
+    return None
+
+
+def _separator_title(lines: list[_Line], position: int) -> str:
+    """The title as typed under the act id: every line after it, the placeholder aside."""
+    content = [line for line in lines if line.folded and not line.footer]
+    first = content[position].text.strip()
+    found = _STRUCTURED_NUMBER.search(first)
+    rest = first[found.end() :].strip(_DASHES) if found else ""
+    texts = [rest] + [line.text.strip() for line in content[position + 1 :]]
+    return _join_title([t for t in texts if t and not _PLACEHOLDER.match(t)])
+
+
+def _join_title(texts: list[str]) -> str:
+    text = "\n".join(texts)
+    # A dash ending a line stays a dash (« Marseille -\nStade Brestois »); a word hyphenated
+    # over two lines is re-joined; a compound keeps its hyphen.
+    text = re.sub(r"(?<=\s)-\n", "- ", text)
+    text = rejoin_hyphenated(text)
+    text = re.sub(r"-\n", "-", text)
+    return " ".join(text.split())
+
+
 def segment(pages: Sequence[PageText]) -> list[ActSegment]:
     """The acts of a bulletin, in order; cover and sommaire pages belong to none."""
+    return segment_explained(pages).acts
+
+
+def segment_explained(pages: Sequence[PageText]) -> Segmentation:
+    """The acts of a bulletin, and the pages set aside (cover, sommaire) with the reason."""
     if not pages:
-        return []
+        return Segmentation([], [])
     page_lines = [
         # An empty page keeps one empty line so that it still belongs to an act.
         [_Line(p, text, fold(text)) for text in page.text.splitlines()] or [_Line(p, "", "")]
         for p, page in enumerate(pages)
     ]
-    page_lines = _mark_furniture(page_lines)
+    page_lines = _mark_footers(_mark_furniture(page_lines))
     lines = [line for own in page_lines for line in own]
     non_empty = [[line for line in own if line.folded and not line.furniture] for own in page_lines]
-    excluded = {p for p, own in enumerate(non_empty) if _is_toc_page(own)}
-    for p, own in enumerate(non_empty):
-        if p not in excluded and not _is_front_matter(own):
-            break
-        excluded.add(p)
-    content_pages = set(range(len(pages))) - excluded
-    starts = _find_starts(lines, content_pages)
+    separators = {p: found for p, own in enumerate(page_lines) if (found := _separator(own))}
+    reasons = _set_aside(non_empty, separators)
+    set_aside = [SetAside(pages[p].number, reason) for p, reason in sorted(reasons.items())]
+    content_pages = set(range(len(pages))) - set(reasons)
+    separators = {p: found for p, found in separators.items() if p in content_pages}
+    if separators:
+        starts = _separator_starts(lines, page_lines, separators)
+    else:
+        starts = _find_starts(lines, content_pages)
     if not starts:
-        return [_build(pages, lines, None)]
+        whole = [line for line in lines if line.page in content_pages] or lines
+        found_by = "aucun début d'acte reconnu : le document entier est un acte"
+        return Segmentation([_build(pages, whole, _Start(0, None, found_by))], set_aside)
     acts: list[ActSegment] = []
     # Text before the first recognised act that is neither cover nor sommaire is an act too.
     front = [line for line in lines[: starts[0].line] if line.page in content_pages]
-    if any(line.folded for line in front):
-        acts.append(_build(pages, front, None))
+    if any(line.folded and not line.footer for line in front):
+        acts.append(_build(pages, front, _Start(0, None, "texte avant le premier acte reconnu")))
     boundaries = [s.line for s in starts] + [len(lines)]
     for start, end in zip(starts, boundaries[1:], strict=True):
         act_lines = [line for line in lines[start.line : end] if line.page in content_pages]
-        acts.append(_build(pages, act_lines, start.number))
-    return acts
+        acts.append(_build(pages, act_lines, start))
+    return Segmentation(acts, set_aside)
+
+
+def _separator_starts(
+    lines: list[_Line], page_lines: list[list[_Line]], separators: dict[int, tuple[int, str]]
+) -> list[_Start]:
+    first_line_of_page: dict[int, int] = {}
+    for index, line in enumerate(lines):
+        first_line_of_page.setdefault(line.page, index)
+    return [
+        _Start(
+            first_line_of_page[p],
+            number,
+            f"page séparatrice (n° {number})",
+            _separator_title(page_lines[p], position),
+        )
+        for p, (position, number) in sorted(separators.items())
+    ]

@@ -25,7 +25,7 @@ _LIMIT_BEFORE = (
 )
 # Between a number and its noun: « trois (3) caméras », « une seule caméra ».
 _COUNTED = r"\s*(?:\(\s*\w+\s*\)\s*)?(?:seule?s?\s+)?"
-_LIMIT_AFTER = r"\s*(?:au maximum|au plus|maximum|simultan[eé]ment|en m[eê]me temps)\b"
+_LIMIT_AFTER = r"\s*(?:au maximum|au plus|maximum|simultan[eé]ment|en m[eê]me temps|[àa] la fois)\b"
 
 
 def _patterns(noun: str) -> tuple[re.Pattern[str], ...]:

@@ -92,7 +92,8 @@ FUZZY_SCORE = 90
 _OCCASION = re.compile(
     r"\b(?:[àa]\s+l['’]\s?occasion|lors|dans\s+le\s+cadre|pour\s+la\s+s[ée]curisation|"
     r"afin\s+de\s+s[ée]curiser|pour\s+s[ée]curiser)\s+"
-    r"(?P<article>de\s+la\s+|de\s+l['’]\s?|du\s+|des\s+|d['’]\s?|de\s+|la\s+|le\s+|les\s+|l['’]\s?)"
+    r"(?P<article>de\s+la\s+|de\s+l['’]\s?|du\s+|des\s+|d['’]\s?une?\s+|d['’]\s?|de\s+|la\s+|le\s+|les\s+|"
+    r"l['’]\s?)"
     r"(?P<event>[^,;:.()«»]{3,200})",
     re.IGNORECASE,
 )
@@ -100,7 +101,7 @@ _OCCASION = re.compile(
 _EVENT_END = re.compile(
     r"\s+(?:(?:le|les|du|au|des)\s+(?:\d|1er|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
     r"|qui\s|se\s+d[ée]roulant|organis[ée]e?s?\b|pr[ée]vue?s?\b|sur\s+(?:le|la|les|l['’])\s|dans\s|"
-    r"[àa]\s+compter|[àa]\s+partir|[àa]\s+(?=[A-ZÀ-Ý])|aux?\s+(?=[a-zà-ÿ])|"
+    r"[àa]\s+compter|[àa]\s+partir|[àa]\s+(?=(?-i:[A-ZÀ-Ý]))|aux?\s+(?=[a-zà-ÿ])|"
     r"de\s+\d|et\s+(?:la|le|les|l['’])\s+(?:captation|transmission)|"
     r"(?:accueill|rassembl|attir|constitu|doi[tv]|devr|aur[ao]|a\s+lieu|se\s+tien|est|sont)\w*\b)",
     re.IGNORECASE,
@@ -113,6 +114,9 @@ _NAMED_OCCASION = re.compile(
     r"[Cc]hampionnat|[Cc]oupe|[Jj]eux|"
     r"[Gg]rand [Pp]rix|[Rr]allye|[Mm]arathon|[Cc][ée]r[ée]monie|[Ff]estivit[ée]s|[Cc]ourse|"
     r"[Rr]encontre|[Vv]isite|[Rr][ée]veillon|[Ff]eux? d['’]artifice)\b[^,;:.()«»]{0,120})"
+)
+_DANGLING_WORDS = re.compile(
+    r"(?:\s+(?:et|ou|des|de|du|la|le|les|l['’]|d['’]))+\s*$", re.IGNORECASE
 )
 _NOT_AN_EVENT = re.compile(
     r"^(?:pr[ée]sente?|captation|mise\s+en|demande|proc[ée]dure|missions?|article|code|loi|"
@@ -154,7 +158,8 @@ def _occasion_name(raw: str) -> str | None:
     end = _EVENT_END.search(name)
     if end:
         name = name[: end.start()]
-    name = name.strip(" -–")
+    # A name cut before a clause keeps no dangling « et des », « de la ».
+    name = _DANGLING_WORDS.sub("", name).strip(" -–")
     return name if len(name) >= 3 and not _NOT_AN_EVENT.match(name) else None
 
 

@@ -75,14 +75,23 @@ class HitCandidate:
     page: int
 
 
+# Phrases at least this long (letters) match inside glued words too (« decamérasinstallées
+# surdesaéronefs »); shorter ones only as whole words (« drone » is not in « hippodrome »).
+GLUED_MIN_LETTERS = 15
+
+
 def phrase_regex(phrase: str) -> str:
-    """A regex for a phrase on folded text: optional space between characters, plurals optional."""
+    """A regex for a phrase on folded text: optional space between characters, plurals optional,
+    whole words unless the phrase is long."""
     words = []
-    for word in fold(phrase).split():
+    folded = fold(phrase)
+    for word in folded.split():
         if word.isalpha() and len(word) > 3 and word[-1] in "sx":
             word = word[:-1]
         body = " ?".join(re.escape(c) for c in word)
         words.append(body + ("(?: ?[sx])?" if word.isalpha() and len(word) >= 3 else ""))
+    if len(folded.replace(" ", "")) >= GLUED_MIN_LETTERS:
+        return " ?".join(words)
     return r"(?<![a-z0-9])" + " ?".join(words) + r"(?![a-z0-9])"
 
 
@@ -115,6 +124,28 @@ class _Fired:
     term: str
     weight: float
     occurrence: _Occurrence
+    signal: str = ""
+
+
+@dataclass(frozen=True)
+class FiredSignal:
+    """One signal that fired in an act, for ``attrap scan --explain``."""
+
+    signal: str  # its name in the rules
+    term: str  # what matched, as printed
+    weight: float  # what it added to the score (citations discounted, fuzzy matches scaled)
+    cited: bool  # found inside a « Vu … » citation
+    page: int
+
+
+@dataclass(frozen=True)
+class CategoryExplanation:
+    category: str
+    score: float
+    min_score: float
+    signals: tuple[FiredSignal, ...]
+    excluded_by: tuple[str, ...]  # exclusions that kept the act out of the category
+    hit: HitCandidate | None
 
 
 class _ActText:
@@ -270,23 +301,47 @@ class Matcher:
         return compiled
 
     def match(self, act: ActSegment) -> list[HitCandidate]:
+        return [c.hit for c in self.explain(act) if c.hit is not None]
+
+    def explain(self, act: ActSegment) -> list[CategoryExplanation]:
+        """Every category's score for the act, with the signals that fired and the exclusions
+        that applied; a category with a hit carries it."""
         text = _ActText(act)
-        excluded: set[str] = set()
-        for categories, terms in self._exclusions:
+        excluded: dict[str, list[str]] = {}
+        for exclusion, (categories, terms) in zip(
+            self.rules.exclusions, self._exclusions, strict=True
+        ):
             if any(not o.cited for term in terms for o, _ in self._occurrences(term, text)):
-                excluded |= categories
-        hits = []
+                for category in categories:
+                    excluded.setdefault(category, []).append(exclusion.name)
+        explained = []
         for category, signals in self._compiled:
-            if category.id in excluded:
-                continue
-            hit = self._match_category(category, signals, text)
-            if hit is not None:
-                hits.append(hit)
-        return hits
+            fired, score, hit = self._match_category(category, signals, text)
+            reasons = tuple(excluded.get(category.id, ()))
+            explained.append(
+                CategoryExplanation(
+                    category=category.id,
+                    score=round(score, 3),
+                    min_score=category.min_score,
+                    signals=tuple(
+                        FiredSignal(
+                            f.signal,
+                            f.term,
+                            round(f.weight, 3),
+                            f.occurrence.cited,
+                            text.page_of(f.occurrence.start),
+                        )
+                        for f in fired
+                    ),
+                    excluded_by=reasons,
+                    hit=None if reasons else hit,
+                )
+            )
+        return explained
 
     def _match_category(
         self, category: Category, signals: list[tuple[Signal, list[_Term]]], text: _ActText
-    ) -> HitCandidate | None:
+    ) -> tuple[list[_Fired], float, HitCandidate | None]:
         fired = [
             f
             for s, terms in signals
@@ -302,19 +357,23 @@ class Matcher:
         ]
         score = min(1.0, max(0.0, sum(f.weight for f in fired)))
         if score < category.min_score:
-            return None
+            return fired, score, None
         # The evidence shown: what the act itself says (not a citation), strongest first.
         positive = sorted(
             (f for f in fired if f.weight > 0),
             key=lambda f: (f.occurrence.cited, -f.weight, f.occurrence.start),
         )
         strongest = positive[0].occurrence
-        return HitCandidate(
-            category=category.id,
-            score=round(score, 3),
-            terms=tuple(dict.fromkeys(f.term for f in positive)),
-            snippet=text.snippet(strongest, self.rules.snippet_chars),
-            page=text.page_of(strongest.start),
+        return (
+            fired,
+            score,
+            HitCandidate(
+                category=category.id,
+                score=round(score, 3),
+                terms=tuple(dict.fromkeys(f.term for f in positive)),
+                snippet=text.snippet(strongest, self.rules.snippet_chars),
+                page=text.page_of(strongest.start),
+            ),
         )
 
     def _fire(
@@ -342,7 +401,7 @@ class Matcher:
                     factor = self.rules.citation_factor
                 weight = signal.weight * factor * occurrence.similarity
                 if best is None or abs(weight) > abs(best.weight):
-                    best = _Fired(term.label or matched, weight, occurrence)
+                    best = _Fired(term.label or matched, weight, occurrence, signal.name)
         return best
 
     def _names(self, legal_text: list[_Term], text: _ActText, position: int) -> bool:

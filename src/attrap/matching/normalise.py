@@ -9,11 +9,15 @@ snippets are cut from the text as printed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from attrap.french import LINE_END_HYPHEN, strip_accents
 
+# « l' » read as « I' » or « |' » by OCR (« I'enregistrement », « I' Etat »): same length, so the
+# map back to the original text holds.
+_L_READ_AS_I = re.compile(r"(?<![^\W\d_])[I|](?=['’\u25a1] ?[^\W\d_])")
 # Letters NFKD does not decompose.
 _EXTRA_FOLDS = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"}
 
@@ -47,6 +51,8 @@ class Normalised:
 
 
 def normalise(text: str) -> Normalised:
+    original = text
+    text = _L_READ_AS_I.sub("l", text)
     dropped: set[int] = set()
     for hyphen in LINE_END_HYPHEN.finditer(text):
         dropped.update(range(hyphen.start(), hyphen.end()))
@@ -63,7 +69,7 @@ def normalise(text: str) -> Normalised:
     if chars and chars[-1] == " ":
         chars.pop()
         origin.pop()
-    return Normalised("".join(chars), tuple(origin), text)
+    return Normalised("".join(chars), tuple(origin), original)
 
 
 def fold(text: str) -> str:

@@ -89,7 +89,14 @@ class Exclusion(_Terms):
 
 class Category(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    label: str
+    # How people see the category (``attrap.matching.categories``): a short French name…
+    label: str = Field(min_length=1)
+    description: str = ""
+    # …a hashtag for notifications (derived from the id when empty), a colour for the web page,
+    hashtag: str = Field(default="", pattern=r"^(?:#\w+)?$")
+    colour: str = Field(default="#52525b", pattern=r"^#[0-9a-fA-F]{6}$")
+    # …and whether channels that do not list their categories send its hits.
+    notify: bool = False
     min_score: float = Field(gt=0, le=1)
     signals: list[Signal] = Field(min_length=1)
 

@@ -18,22 +18,9 @@ from typing import Any
 from attrap.facts.purposes import PURPOSE_LABELS
 from attrap.facts.wording import facts_line, lead_phrase, one_period
 from attrap.french import long_date
+from attrap.matching.categories import catalogue
 from attrap.notify.channel import Alert, HitJson
 
-CATEGORY_LABELS = {
-    "drone": "Drone",
-    "vsa": "Vidéosurveillance algorithmique",
-    "videoprotection": "Vidéoprotection",
-    "cameras-individuelles": "Caméras individuelles",
-    "perimetre-protection": "Périmètre de protection",
-}
-CATEGORY_HASHTAGS = {
-    "drone": "#drone",
-    "vsa": "#VSA",
-    "videoprotection": "#vidéoprotection",
-    "cameras-individuelles": "#CamérasIndividuelles",
-    "perimetre-protection": "#PérimètreDeProtection",
-}
 # Mastodon counts every link as 23 characters, whatever its length.
 MASTODON_URL_LENGTH = 23
 DEFAULT_MAX_CHARACTERS = 500
@@ -42,14 +29,11 @@ SIGNATURE = "—\nattrap, veille des recueils des actes administratifs des préf
 
 
 def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category.replace("-", " ").capitalize())
+    return catalogue().label(category)
 
 
 def category_hashtag(category: str) -> str:
-    known = CATEGORY_HASHTAGS.get(category)
-    if known:
-        return known
-    return "#" + "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", category))
+    return catalogue().hashtag(category)
 
 
 def department_hashtag(department: str) -> str:

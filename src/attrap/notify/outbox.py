@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from attrap.config import ChannelSettings, EmailSettings, Settings
+from attrap.matching.categories import catalogue
 from attrap.notify.channel import (
     Channel,
     ChannelConfigError,
@@ -73,11 +74,15 @@ def channel_settings(settings: Settings) -> dict[str, ChannelSettings]:
     return {name: cfg for name, cfg in configured.items() if cfg is not None and cfg.enabled}
 
 
-def routes(cfg: ChannelSettings, category: str, department: str | None) -> bool:
+def routes(
+    cfg: ChannelSettings, category: str, department: str | None, notified: Sequence[str] = ()
+) -> bool:
     """Whether a channel wants a hit: its category and département match one of the channel's
     patterns (``"*"`` or globs like ``"13"``, ``"2?"``). Regional hits have no département and
-    match only ``"*"``."""
-    return any(fnmatch.fnmatchcase(category, p) for p in cfg.categories) and any(
+    match only ``"*"``. A channel without ``categories`` wants the ``notified`` ones (those the
+    rules notify by default)."""
+    categories = cfg.categories if cfg.categories is not None else notified
+    return any(fnmatch.fnmatchcase(category, p) for p in categories) and any(
         fnmatch.fnmatchcase(department or "", p) for p in cfg.departments
     )
 
@@ -95,6 +100,7 @@ def enqueue(
     if not channels or not hit_ids:
         return 0
     since = settings.notify.since
+    notified = catalogue(settings).notified
     now = utcnow()
     queued = 0
     for start in range(0, len(hit_ids), _BATCH):
@@ -117,7 +123,7 @@ def enqueue(
             about = signed_on or published_on or first_seen_at.date()
             quiet = muted or (since is not None and about < since)
             for name, cfg in channels.items():
-                if routes(cfg, category, department):
+                if routes(cfg, category, department, notified):
                     values.append(
                         {
                             "hit_id": hit_id,

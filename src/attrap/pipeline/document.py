@@ -251,6 +251,28 @@ def pair_acts(stored: Sequence[ActPlace], found: Sequence[ActPlace]) -> dict[int
     return pairs
 
 
+def _absorbed_hits(
+    stored: Sequence[Act], segments: Sequence[ActSegment], pairs: dict[int, int]
+) -> dict[int, dict[str, tuple[Act, Hit]]]:
+    """Hits of stored acts that a found act swallowed, by found act and category.
+
+    When a segmentation merges acts (a separator page and the act's own pages, once two acts),
+    the found act is paired with one of them; the others lie inside its pages and are paired with
+    nothing. Their hits are the found act's: moved, they keep their id and are not notified
+    again. An unpaired act on pages no paired act spans is another act (its hits are new)."""
+    kept = set(pairs.values())
+    orphans = [act for s, act in enumerate(stored) if s not in kept]
+    absorbed: dict[int, dict[str, tuple[Act, Hit]]] = {}
+    for index, found in enumerate(segments):
+        if index not in pairs:
+            continue
+        for old in orphans:
+            if found.page_start <= old.page_start and old.page_end <= found.page_end:
+                for hit in old.hits:
+                    absorbed.setdefault(index, {}).setdefault(hit.category, (old, hit))
+    return absorbed
+
+
 def _title_similarity(a: str, b: str) -> float:
     """0–100; two acts without a title are told apart by their pages alone."""
     if not a.strip() and not b.strip():
@@ -287,6 +309,7 @@ def _store_acts(
     changes = _Changes(acts=len(segments))
     new_hits: list[Hit] = []
     now = utcnow()
+    absorbed = _absorbed_hits(stored, segments, pairs)
     for index, found in enumerate(segments):
         if index in pairs:
             act = stored[pairs[index]]
@@ -301,6 +324,10 @@ def _store_acts(
         previous = {hit.category: hit for hit in act.hits}
         for candidate in matcher.match(found):
             hit = previous.pop(candidate.category, None)
+            if hit is None and (moved := absorbed.get(index, {}).pop(candidate.category, None)):
+                owner, hit = moved
+                owner.hits.remove(hit)
+                act.hits.append(hit)
             if hit is None:
                 hit = Hit(category=candidate.category, document_id=document.id, first_seen_at=now)
                 act.hits.append(hit)

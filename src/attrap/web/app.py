@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from attrap.facts.purposes import PURPOSE_LABELS
 from attrap.facts.wording import cameras_phrase, communes_phrase, lead_phrase, one_period
 from attrap.health import STATE_LABELS, health_table
+from attrap.matching.categories import catalogue
 from attrap.store.db import Database
 from attrap.store.models import Hit
 from attrap.store.queries import (
@@ -48,7 +49,7 @@ from attrap.store.queries import (
 from attrap.web.api import MAX_LIMIT, router
 from attrap.web.feeds import filter_params
 from attrap.web.france_map import department_names, shaded_map
-from attrap.web.text import CATEGORY_LABELS, category_label, french_date, highlight
+from attrap.web.text import category_colour, category_label, french_date, highlight
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 20
@@ -76,6 +77,7 @@ def _templates() -> Jinja2Templates:
     templates.env.autoescape = True  # every template, whatever its file name
     templates.env.globals.update(
         category_label=category_label,
+        category_colour=category_colour,
         department_names=department_names(),
         highlight=highlight,
         french_date=_date_text,
@@ -154,7 +156,8 @@ class CachedCounts:
     def categories(self, hit_filter: HitFilter) -> list[tuple[str, int]]:
         """Known categories first, then any other a rules file introduced, with their counts."""
         counts = self.count(count_by_category, replace(hit_filter, limit=0, offset=0))
-        names = list(CATEGORY_LABELS) + sorted(set(counts) - set(CATEGORY_LABELS))
+        known = catalogue().ids
+        names = known + sorted(set(counts) - set(known))
         return [(name, counts.get(name, 0)) for name in names]
 
 
@@ -320,7 +323,7 @@ def create_app(database: Database, *, today: Callable[[], dt.date] = dt.date.tod
     def category_page(request: Request, category: str) -> HTMLResponse:
         with database.session() as db:
             known = db.scalar(select(Hit.id).where(Hit.category == category).limit(1))
-        if category not in CATEGORY_LABELS and known is None:
+        if category not in catalogue().ids and known is None:
             raise HTTPException(404, "Catégorie inconnue")
         return listing(request, category_label(category), category=category)
 

@@ -9,14 +9,8 @@ from collections.abc import Iterable
 from markupsafe import Markup, escape
 
 from attrap.french import long_date, strip_accents
+from attrap.matching.categories import catalogue
 
-CATEGORY_LABELS = {
-    "drone": "Drones",
-    "vsa": "Vidéosurveillance algorithmique (VSA)",
-    "videoprotection": "Vidéoprotection",
-    "cameras-individuelles": "Caméras individuelles",
-    "perimetre-protection": "Périmètres de protection",
-}
 # Letters that PDF text writes with or without accents: a search for "video" finds "vidéo".
 ACCENT_VARIANTS = {
     "a": "aàâä",
@@ -30,7 +24,11 @@ ACCENT_VARIANTS = {
 
 
 def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category)
+    return catalogue().label(category)
+
+
+def category_colour(category: str) -> str:
+    return catalogue().colour(category)
 
 
 def french_date(value: dt.date | None) -> str:
