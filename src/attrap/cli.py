@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
+from attrap import logs
 from attrap.adapters.engines import get_engine
 from attrap.adapters.fixtures import FixtureError
 from attrap.adapters.maintain import check_adapter, create_adapter
@@ -66,6 +67,8 @@ from attrap.store.queries import (
     status,
 )
 
+# Where `attrap run` keeps the details of what went wrong (in the data directory).
+LOG_FILE = "attrap.log"
 STATE_STYLES = {"ok": "green", "late": "yellow", "silent": "bold yellow", "failing": "bold red"}
 
 app = typer.Typer(
@@ -141,10 +144,17 @@ def run(
         bool,
         typer.Option("--full", help="Walk every page again, ignoring what earlier runs found."),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Details (tracebacks) on screen, not only in the log"),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Crawl, download, extract and match: one full pass."""
+    """Crawl, download, extract and match: one full pass.
+
+    A failure is one line on screen; its details go to attrap.log in the data directory."""
     settings = settings_from(config)
+    logs.apply(logs.LogSetup(verbose, settings.storage.data_dir / LOG_FILE))
     database = database_from(settings)
     try:
         specs = select_adapters(load_adapters(settings), codes or [])

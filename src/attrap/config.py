@@ -73,7 +73,7 @@ class ExtractSettings(_Section):
     fallback: Literal["pdfminer", "none"] = "pdfminer"
     timeout_s: float = Field(default=120.0, gt=0)
     # Address-space cap of each parsing and OCR child process: a hostile PDF fails alone.
-    max_memory_mb: int = Field(default=1024, ge=64)
+    max_memory_mb: int = Field(default=768, ge=64)
 
 
 class OcrSettings(_Section):

@@ -299,6 +299,7 @@ class _Crawl:
                 download = await self.client.download_pdf(url)
             except FetchError as exc:
                 self.failed += 1
+                log.warning("download of document %s failed: %s (%s)", document_id, exc.reason, url)
                 with self.database.session() as session:
                     document = session.get_one(Document, document_id)
                     document.fetch_attempts += 1
