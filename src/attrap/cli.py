@@ -130,6 +130,7 @@ def database_from(settings: Settings) -> Database:
 
 @app.command()
 def run(
+    context: typer.Context,
     codes: Annotated[
         list[str] | None, typer.Argument(help="Administration codes (all if none).")
     ] = None,
@@ -155,6 +156,7 @@ def run(
     A failure is one line on screen; its details go to attrap.log in the data directory."""
     settings = settings_from(config)
     logs.apply(logs.LogSetup(verbose, settings.storage.data_dir / LOG_FILE))
+    context.call_on_close(logs.remove)
     database = database_from(settings)
     try:
         specs = select_adapters(load_adapters(settings), codes or [])

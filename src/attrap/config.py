@@ -54,6 +54,10 @@ class CrawlSettings(_Section):
     max_retry_after_s: float = Field(default=600.0, ge=0)
     # How many runs try a document whose download keeps failing before it is left failed.
     max_download_runs: int = Field(default=3, ge=1)
+    # Redirects are followed to public addresses, or to the address the request started at; a
+    # site redirecting elsewhere inside a private network (loopback, LAN, link-local: cloud
+    # metadata) is refused unless this is set (a test site, an intranet mirror).
+    private_redirects: bool = False
     proxy: str = ""
 
 
@@ -229,6 +233,19 @@ class Settings(_Section):
     def secret(self, env_name: str) -> str | None:
         """The value of a secret named by an ``*_env`` key, or None when unset."""
         return os.environ.get(env_name) if env_name else None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret masked: a remote (or a proxy) may echo what it
+        was sent into an error that is then stored, logged and shown."""
+        notify = self.notify
+        names = [
+            notify.mastodon.token_env if notify.mastodon else "",
+            notify.email.password_env if notify.email else "",
+            notify.webhook.secret_env if notify.webhook else "",
+        ]
+        for value in filter(None, map(self.secret, names)):
+            text = text.replace(value, "***")
+        return text
 
     @property
     def pdf_dir(self) -> Path:
