@@ -325,10 +325,12 @@ class Status:
 
 
 def status(session: Session) -> Status:
-    documents = dict(
-        session.execute(select(Document.status, func.count()).group_by(Document.status)).all()
+    documents: dict[str, int] = dict(
+        session.execute(select(Document.status, func.count()).group_by(Document.status)).tuples()
     )
-    hits = dict(session.execute(select(Hit.category, func.count()).group_by(Hit.category)).all())
+    hits: dict[str, int] = dict(
+        session.execute(select(Hit.category, func.count()).group_by(Hit.category)).tuples()
+    )
     notifications: dict[str, dict[str, int]] = {}
     for channel, state, count in session.execute(
         select(Notification.channel, Notification.status, func.count()).group_by(
