@@ -325,12 +325,18 @@ class Status:
 
 
 def status(session: Session) -> Status:
-    documents: dict[str, int] = dict(
-        session.execute(select(Document.status, func.count()).group_by(Document.status)).tuples()
-    )
-    hits: dict[str, int] = dict(
-        session.execute(select(Hit.category, func.count()).group_by(Hit.category)).tuples()
-    )
+    documents: dict[str, int] = {
+        state: count
+        for state, count in session.execute(
+            select(Document.status, func.count()).group_by(Document.status)
+        )
+    }
+    hits: dict[str, int] = {
+        category: count
+        for category, count in session.execute(
+            select(Hit.category, func.count()).group_by(Hit.category)
+        )
+    }
     notifications: dict[str, dict[str, int]] = {}
     for channel, state, count in session.execute(
         select(Notification.channel, Notification.status, func.count()).group_by(
