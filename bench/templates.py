@@ -29,7 +29,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bench.bulletins import FONT_DIR, scan_pages
+from bench.bulletins import FONT_DIR, CorpusAct, scan_pages
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ExpectedAct:
 class Page:
     lines: list[str]
     footer: list[str] = field(default_factory=list)  # written at the bottom, in small type
+    separator: bool = False  # an act's separator page (act id and title), not its own text
 
 
 @dataclass
@@ -60,12 +61,16 @@ class Template:
 class BuiltTemplate:
     template: Template
     path: Path
-    scanned: bool
+    scanned_pages: tuple[int, ...]
+
+    @property
+    def scanned(self) -> bool:
+        return bool(self.scanned_pages)
 
     def to_json(self) -> dict[str, object]:
         return {
             "name": self.template.name,
-            "scanned": self.scanned,
+            "scanned_pages": list(self.scanned_pages),
             "pages": len(self.template.pages),
             "set_aside": list(self.template.set_aside),
             "acts": [asdict(act) for act in self.template.acts],
@@ -93,7 +98,8 @@ def _separator(service: str, act_id: str, title: str, page: int, **extra: bool) 
     lines = [service, "", act_id, "", title]
     if extra.get("signataire"):
         lines += ["", "{signataire}"]
-    return Page(lines, _footer(service, act_id, title, page, glued=extra.get("glued", False)))
+    footer = _footer(service, act_id, title, page, glued=extra.get("glued", False))
+    return Page(lines, footer, separator=True)
 
 
 def state_template() -> Template:
@@ -840,6 +846,35 @@ TEMPLATES: dict[str, Callable[[], Template]] = {
 }
 
 
+# The département each template's administration is in (for bulletins built of their acts).
+DEPARTMENTS = {
+    "etat": "13",
+    "loire-atlantique": "44",
+    "herault": "34",
+    "alpes-maritimes": "06",
+    "bas-rhin": "67",
+    "prefecture-de-police": "92",
+    "bouches-du-rhone-bis": "13",
+    "standalone-pp": "75",
+    "standalone-gironde": "33",
+}
+
+
+def corpus_acts() -> list[CorpusAct]:
+    """Every template's acts as labelled acts (their own pages: no separator, no footer), to
+    lay them out again in ``bench.bulletins``' bulletins (``bench.evaluate --template-acts``)."""
+    acts = []
+    for name, make in TEMPLATES.items():
+        template = make()
+        for number, expected in enumerate(template.acts, start=1):
+            own = template.pages[expected.page_start - 1 : expected.page_end]
+            text = "\n".join(line for page in own if not page.separator for line in page.lines)
+            acts.append(
+                CorpusAct(f"{name}-{number}", expected.categories, DEPARTMENTS[name], "", text)
+            )
+    return acts
+
+
 def render(template: Template, path: Path) -> None:
     """One PDF page per template page, each line as written (long ones wrap)."""
     pdf = FPDF(format="A4")
@@ -864,13 +899,16 @@ def render(template: Template, path: Path) -> None:
 
 
 def build(
-    template: Template, path: Path, *, scanned: bool = False, dpi: int = 200
+    template: Template, path: Path, *, scanned: bool | Sequence[int] = False, dpi: int = 200
 ) -> BuiltTemplate:
+    """The template's PDF: born-digital, every page scanned (``True``), or the given pages
+    (1-based) scanned among born-digital ones, as signed paper acts inside a bulletin."""
     path.parent.mkdir(parents=True, exist_ok=True)
     render(template, path)
-    if scanned:
-        scan_pages(path, range(1, len(template.pages) + 1), dpi=dpi, seed=len(template.name))
-    return BuiltTemplate(template, path, scanned)
+    pages = tuple(range(1, len(template.pages) + 1)) if scanned is True else tuple(scanned or ())
+    if pages:
+        scan_pages(path, pages, dpi=dpi, seed=len(template.name))
+    return BuiltTemplate(template, path, pages)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
