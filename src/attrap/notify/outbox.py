@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -483,4 +483,5 @@ def requeue_failed(session: Session, channel: str | None = None) -> int:
             synchronize_session=False
         )
     )
-    return result.rowcount or 0
+    # An UPDATE answers with a cursor result, which has the row count.
+    return cast("CursorResult[Any]", result).rowcount or 0

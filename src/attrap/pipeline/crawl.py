@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, or_, select
@@ -32,7 +33,7 @@ from attrap.store.models import CrawlRun, Document, DocumentStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-EngineLookup = Callable[[str], Engine]
+EngineLookup = Callable[[str], Engine[Any]]
 # Extraction, segmentation and matching of one fetched document, by its id.
 DocumentProcessor = Callable[[int], Awaitable[None]]
 
