@@ -60,12 +60,16 @@ class Template:
 class BuiltTemplate:
     template: Template
     path: Path
-    scanned: bool
+    scanned_pages: tuple[int, ...]
+
+    @property
+    def scanned(self) -> bool:
+        return bool(self.scanned_pages)
 
     def to_json(self) -> dict[str, object]:
         return {
             "name": self.template.name,
-            "scanned": self.scanned,
+            "scanned_pages": list(self.scanned_pages),
             "pages": len(self.template.pages),
             "set_aside": list(self.template.set_aside),
             "acts": [asdict(act) for act in self.template.acts],
@@ -864,13 +868,16 @@ def render(template: Template, path: Path) -> None:
 
 
 def build(
-    template: Template, path: Path, *, scanned: bool = False, dpi: int = 200
+    template: Template, path: Path, *, scanned: bool | Sequence[int] = False, dpi: int = 200
 ) -> BuiltTemplate:
+    """The template's PDF: born-digital, every page scanned (``True``), or the given pages
+    (1-based) scanned among born-digital ones, as signed paper acts inside a bulletin."""
     path.parent.mkdir(parents=True, exist_ok=True)
     render(template, path)
-    if scanned:
-        scan_pages(path, range(1, len(template.pages) + 1), dpi=dpi, seed=len(template.name))
-    return BuiltTemplate(template, path, scanned)
+    pages = tuple(range(1, len(template.pages) + 1)) if scanned is True else tuple(scanned or ())
+    if pages:
+        scan_pages(path, pages, dpi=dpi, seed=len(template.name))
+    return BuiltTemplate(template, path, pages)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -128,7 +128,7 @@ def test_scan_explain_says_why(tmp_path: Path, config_file: Path):
     assert "p. 1 : couverture (« recueil », aucun texte d'acte)" in text
     assert "p. 2 : sommaire (titre « Sommaire »)" in text
     assert "p. 5–7 · 13-2025-09-11-00004 · 20250922 AP drone SGO" in text
-    assert "trouvé par : page séparatrice (n° 13-2025-09-11-00004)" in text
+    assert "trouvé par : page séparatrice (n° 13-2025-09-11-00004), numéro propre de l'acte" in text
     assert "Drones (drone) : score 1.00, seuil 0.60 → détection" in text
     assert "+0.60  CSI L. 242-1 à L. 242-8 : « L. 242-1 » (p. 6, dans un « Vu »)" in text
     assert "-0.60  interdiction de survol ou d'usage (contexte: drones de loisir)" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from attrap.documents.pages import PageText
-from attrap.documents.segment import segment, signature_date
+from attrap.documents.segment import segment, segment_explained, signature_date
 
 COVER = """PRÉFET DES BOUCHES-DU-RHÔNE
 Liberté
@@ -151,6 +151,14 @@ def test_empty_input_and_blank_pages():
     assert segment([]) == []
     acts = segment(pages("", ""))
     assert [(a.page_start, a.page_end) for a in acts] == [(1, 2)]
+    # Pages OCR could not read: one act, no page set aside beside it.
+    assert segment_explained(pages("", "", "")).set_aside == []
+
+
+def test_a_sommaire_published_alone_has_no_act():
+    alone = segment_explained(pages(COVER, SOMMAIRE))
+    assert alone.acts == []
+    assert [s.page for s in alone.set_aside] == [1, 2]
 
 
 def test_signature_dates():
@@ -178,3 +186,46 @@ def test_a_sommaire_continued_on_pages_without_a_heading():
     )
     acts = segment(pages(COVER, SOMMAIRE, continued, DRONE_PAGE_1, DRONE_PAGE_2))
     assert [(a.number, a.page_start, a.page_end) for a in acts] == [("13-2024-07-10-00003", 4, 5)]
+
+
+def test_separator_pages_with_the_variants_of_real_bulletins():
+    """« ACTE PUBLIABLE » entries, a region code and a 4-digit serial, a footer whose service
+    wraps before the act id, a title that is a bare date: still one act per separator page."""
+    sommaire = (
+        "Sommaire\nCabinet /\n"
+        "ACTE PUBLIABLE R03-2025-09-10-0002 - arrêté du 30 janvier 2026 (2 pages) Page 3\n"
+        "R03-2025-09-10-0003 - AP 2026-111 Drone DIPN 27 01 26 Nice (1 page) Page 5\n2"
+    )
+    footer = (
+        "Direction de la sécurité de l'aviation civile Antilles-Guyane -\n{id} - {title} {page}"
+    )
+
+    def separator(act_id: str, title: str, page: int) -> str:
+        return f"Cabinet du préfet\n{act_id}\n{title}\n" + footer.format(
+            id=act_id, title=title, page=page
+        )
+
+    first = ("R03-2025-09-10-0002", "arrêté du 30 janvier 2026")
+    second = ("R03-2025-09-10-0003", "AP 2026-111 Drone DIPN 27 01 26 Nice")
+    body = "PRÉFET DE LA GUYANE\nArrêté n° 2026-0012\nVu le code ;\nArticle 1er : Accordé.\n"
+    acts = segment(
+        pages(
+            COVER,
+            sommaire,
+            separator(*first, 3),
+            body + footer.format(id=first[0], title=first[1], page=4),
+            separator(*second, 5),
+            body + footer.format(id=second[0], title=second[1], page=6),
+        )
+    )
+    assert [(a.number, a.page_start, a.page_end, a.title) for a in acts] == [
+        (first[0], 3, 4, first[1]),
+        (second[0], 5, 6, second[1]),
+    ]
+    assert all("aviation civile" not in p.text for a in acts for p in a.pages)
+
+
+def test_a_number_on_the_line_after_its_sign():
+    act = "PRÉFET DE L'AIN\nARRETE N°\n20240170\nportant fermeture d'une route\nVu le code ;"
+    [found] = segment(pages(act))
+    assert (found.number, found.title) == ("20240170", "ARRETE portant fermeture d'une route")

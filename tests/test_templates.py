@@ -28,7 +28,7 @@ def matcher() -> Matcher:
 
 def run(built: BuiltTemplate, settings: Settings) -> Segmentation:
     extraction = extract_document(built.path, settings)
-    assert extraction.ocr_pages == (len(built.template.pages) if built.scanned else 0)
+    assert extraction.ocr_pages == len(built.scanned_pages)
     return segment_explained(extraction.pages)
 
 
@@ -69,6 +69,13 @@ def test_scanned_template(name: str, tmp_path: Path, matcher: Matcher):
     check(built, run(built, Settings()), matcher)
 
 
+def test_scanned_acts_inside_a_born_digital_bulletin(tmp_path: Path, matcher: Matcher):
+    """Signed paper acts scanned into a born-digital bulletin: separators and sommaire have a
+    text layer, the acts' own pages are OCR'd."""
+    built = build(TEMPLATES["etat"](), tmp_path / "etat.pdf", scanned=[4, 6, 7, 9, 11])
+    check(built, run(built, Settings()), matcher)
+
+
 def test_reasons_for_setting_pages_aside(tmp_path: Path):
     reasons = {}
     for name in ("etat", "herault", "bas-rhin", "prefecture-de-police"):
@@ -98,6 +105,8 @@ def test_a_separator_page_and_the_acts_own_heading_are_one_act(tmp_path: Path):
     acts = run(built, Settings()).acts
     drone = next(a for a in acts if a.number == "13-2025-09-11-00004")
     assert (drone.page_start, drone.page_end) == (5, 7)
-    assert drone.found_by == "page séparatrice (n° 13-2025-09-11-00004)"
+    assert drone.found_by == (
+        "page séparatrice (n° 13-2025-09-11-00004), numéro propre de l'acte : 2025-00629"
+    )
     assert "Arrêté n°2025-00629" in drone.pages[1].text
     assert "{signataire}" in drone.pages[0].text  # text stays, the title drops the placeholder

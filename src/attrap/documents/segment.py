@@ -43,6 +43,7 @@ _LOCAL_NUMBER = re.compile(
     r"\bn(?:\s?[°º*o]\.?\s*|\s+(?=\d{4}))(?P<number>[A-Za-z0-9][\w/.\-]*\d[\w/.\-]*)",
     re.IGNORECASE,
 )
+_NUMBER_SIGN_AT_END = re.compile(r"\bn\s?[°º*o]\.?$")
 _DATE = (
     r"(?P<day>1\s?er|ler|\d{1,2})\s*(?:°|er)?\s+"
     rf"(?P<month>{'|'.join(FOLDED_MONTHS)})\s+(?P<year>(?:19|20)\d\d)"
@@ -267,9 +268,13 @@ def _block_number(block: list[_Line]) -> str | None:
         number = structured_number(line.text)
         if number:
             return number
-    for line in block:
+    for position, line in enumerate(block):
         if _TITLE.match(line.folded) or line.folded.startswith("n"):
             number = _local_number(line.text)
+            following = block[position + 1] if position + 1 < len(block) else None
+            if number is None and following is not None and _NUMBER_SIGN_AT_END.search(line.folded):
+                # « ARRETE N° » at the end of the line, the number on the next one.
+                number = _local_number(f"n° {following.text.strip()}")
             if number:
                 return number
     return None
@@ -634,6 +639,13 @@ def segment_explained(pages: Sequence[PageText]) -> Segmentation:
     non_empty = [[line for line in own if line.folded and not line.furniture] for own in page_lines]
     separators = {p: found for p, own in enumerate(page_lines) if (found := _separator(own))}
     reasons = _set_aside(non_empty, separators)
+    if len(reasons) == len(pages):
+        if any(reason.startswith("sommaire") for reason in reasons.values()):
+            # A sommaire published alone: its titles are no acts (never a hit from a sommaire).
+            return Segmentation(
+                [], [SetAside(pages[p].number, r) for p, r in sorted(reasons.items())]
+            )
+        reasons = {}  # blank or unreadable pages: one act, so that no text is dropped
     set_aside = [SetAside(pages[p].number, reason) for p, reason in sorted(reasons.items())]
     content_pages = set(range(len(pages))) - set(reasons)
     separators = {p: found for p, found in separators.items() if p in content_pages}
@@ -642,7 +654,7 @@ def segment_explained(pages: Sequence[PageText]) -> Segmentation:
     else:
         starts = _find_starts(lines, content_pages)
     if not starts:
-        whole = [line for line in lines if line.page in content_pages] or lines
+        whole = [line for line in lines if line.page in content_pages]
         found_by = "aucun début d'acte reconnu : le document entier est un acte"
         return Segmentation([_build(pages, whole, _Start(0, None, found_by))], set_aside)
     acts: list[ActSegment] = []
@@ -663,12 +675,20 @@ def _separator_starts(
     first_line_of_page: dict[int, int] = {}
     for index, line in enumerate(lines):
         first_line_of_page.setdefault(line.page, index)
-    return [
-        _Start(
-            first_line_of_page[p],
-            number,
-            f"page séparatrice (n° {number})",
-            _separator_title(page_lines[p], position),
+    starts = []
+    for p, (position, number) in sorted(separators.items()):
+        # The act's own number (« Arrêté n°2024-00629 ») heads the page after its separator.
+        own = (
+            _block_number(_head(lines, first_line_of_page[p + 1]))
+            if p + 1 in first_line_of_page
+            else None
         )
-        for p, (position, number) in sorted(separators.items())
-    ]
+        found_by = f"page séparatrice (n° {number})"
+        if own and own != number:
+            found_by += f", numéro propre de l'acte : {own}"
+        starts.append(
+            _Start(
+                first_line_of_page[p], number, found_by, _separator_title(page_lines[p], position)
+            )
+        )
+    return starts
