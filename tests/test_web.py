@@ -27,7 +27,7 @@ from attrap.store.queries import HIT_CSV_FIELDS, HitFilter, count_by_department,
 from attrap.store.samples import add_sample_hits
 from attrap.web.app import create_app
 from attrap.web.france_map import department_names
-from attrap.web.text import highlight
+from attrap.web.text import category_colour, highlight
 
 TODAY = dt.date(2024, 12, 31)
 HOSTILE_TITLE = "Arrêté <script>alert('x')</script> <img src=x onerror=alert(1)> aéronefs"
@@ -278,7 +278,9 @@ def test_pagination_and_category_page(client: TestClient, database: Database):
     assert first_ids and second_ids and not first_ids & second_ids
     assert client.get("/categories/inconnue").status_code == 404
     # Label and colour come from rules.toml, like the notifications' (test_matching).
-    assert "<h1>Vidéoprotection" in first and "border-left-color: #fb6a4a" in first
+    assert "<h1>Vidéoprotection" in first and 'class="hit cat-videoprotection"' in first
+    css = client.get("/categories.css").text
+    assert ".hit.cat-videoprotection { border-left-color: #fb6a4a; }" in css
     assert client.get("/categories/brouillage").status_code == 200
 
 
@@ -363,6 +365,14 @@ def test_in_a_real_browser(served: str):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        # The CSP allows no inline script or style: anything refused shows up in the console.
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         page.goto(f"{served}/?since=2023-01-01")
         page.screenshot(path=ARTIFACTS / "home.png")
         page.locator('a.dept[data-code="13"]').click()
@@ -376,6 +386,10 @@ def test_in_a_real_browser(served: str):
         expect(first.locator("a", has_text="PDF, page 7")).to_have_attribute(
             "href", "https://www.bouches-du-rhone.gouv.fr/raa-special.pdf#page=7"
         )
+        # The category's colour reaches the card through /categories.css.
+        border = first.evaluate("e => getComputedStyle(e).borderLeftColor")
+        red, green, blue = bytes.fromhex(category_colour("drone").removeprefix("#"))
+        assert border == f"rgb({red}, {green}, {blue})", border
         categories = page.locator("article.hit .badge").all_inner_texts()
         assert categories and set(categories) == {"Drones"}
         page.screenshot(path=ARTIFACTS / "department-13-drone.png", full_page=True)
@@ -385,3 +399,4 @@ def test_in_a_real_browser(served: str):
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/departements/2B"))
         browser.close()
+    assert not refused, refused

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, column, exists, func, literal_column, select, table
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from attrap.store.models import (
     Act,
@@ -127,8 +127,11 @@ def _filtered(
             in_force = in_force.where(ActPeriod.last_day >= hit_filter.active_from)
         statement = statement.where(in_force)
     if hit_filter.late is not None:
+        # An alias: ordering by start joins ActFacts to the outer query, which would otherwise
+        # swallow this subquery's only table by correlation.
+        facts = aliased(ActFacts)
         statement = statement.where(
-            exists().where(ActFacts.act_id == Hit.act_id, ActFacts.late.is_(hit_filter.late))
+            exists().where(facts.act_id == Hit.act_id, facts.late.is_(hit_filter.late))
         )
     return statement
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -21,12 +22,28 @@ from attrap.store.queries import (
     HitFilter,
     hit_csv_row,
     hit_to_json,
+    normalise_department,
     search_hits,
 )
 from attrap.web.calendar import periods_calendar
 from attrap.web.feeds import atom_feed, feed_title
 
 MAX_LIMIT = 10_000
+# Far past any real count, and far from PostgreSQL's bigint: a larger offset is a 422, not a 500.
+MAX_OFFSET = 10_000_000
+MAX_QUERY_LENGTH = 200
+
+
+def _iso_date(value: object) -> object:
+    # Pydantic would also read "0" or "1700000000" as a Unix time: only AAAA-MM-JJ is a date here.
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("date attendue au format AAAA-MM-JJ")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# No control characters: PostgreSQL refuses NUL in a string, and no stored value has any.
+PRINTABLE = r"^[^\x00-\x1f]*$"
 
 router = APIRouter()
 
@@ -41,29 +58,38 @@ SessionDep = Annotated[Session, Depends(session)]
 
 def hit_filter(
     department: Annotated[
-        str | None, Query(description="Code du département : 13, 2A, 974…")
+        str | None,
+        Query(description="Code du département : 13, 2A, 974…", pattern=r"^[0-9A-Za-z]{1,3}$"),
     ] = None,
     category: Annotated[
         str | None,
-        Query(description="drone, vsa, videoprotection, cameras-individuelles, …"),
+        Query(
+            description="drone, vsa, videoprotection, cameras-individuelles, …",
+            pattern=r"^[a-z0-9-]{1,60}$",
+        ),
     ] = None,
-    since: Annotated[dt.date | None, Query(description="Actes datés de ce jour ou après.")] = None,
-    until: Annotated[dt.date | None, Query(description="Actes datés de ce jour ou avant.")] = None,
+    since: Annotated[IsoDate | None, Query(description="Actes datés de ce jour ou après.")] = None,
+    until: Annotated[IsoDate | None, Query(description="Actes datés de ce jour ou avant.")] = None,
     query: Annotated[
-        str | None, Query(description="Mots cherchés dans les titres des actes et les extraits.")
+        str | None,
+        Query(
+            description="Mots cherchés dans les titres des actes et les extraits.",
+            max_length=MAX_QUERY_LENGTH,
+            pattern=PRINTABLE,
+        ),
     ] = None,
     active_on: Annotated[
-        dt.date | None, Query(description="Autorisations en vigueur ce jour-là (heure locale).")
+        IsoDate | None, Query(description="Autorisations en vigueur ce jour-là (heure locale).")
     ] = None,
     late: Annotated[
         bool | None,
         Query(description="true : publiées après le début de l'autorisation ; false : avant."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HitFilter:
     return HitFilter(
-        department=department,
+        department=normalise_department(department) if department else None,
         category=category,
         since=since,
         until=until,

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from attrap.facts.purposes import PURPOSE_LABELS
 from attrap.facts.wording import cameras_phrase, communes_phrase, lead_phrase, one_period
 from attrap.health import STATE_LABELS, health_table
-from attrap.matching.categories import catalogue
+from attrap.matching.categories import NEUTRAL_COLOUR, catalogue
 from attrap.store.db import Database
 from attrap.store.models import Hit
 from attrap.store.queries import (
@@ -46,10 +46,11 @@ from attrap.store.queries import (
     search_hits,
     search_words,
 )
-from attrap.web.api import MAX_LIMIT, router
+from attrap.web.api import MAX_LIMIT, MAX_OFFSET, MAX_QUERY_LENGTH, router
 from attrap.web.cache import ResponseCache
 from attrap.web.feeds import filter_params
 from attrap.web.france_map import department_names, shaded_map
+from attrap.web.security import HardenedResponses
 from attrap.web.text import category_colour, category_label, french_date, highlight
 
 HERE = Path(__file__).parent
@@ -78,7 +79,6 @@ def _templates() -> Jinja2Templates:
     templates.env.autoescape = True  # every template, whatever its file name
     templates.env.globals.update(
         category_label=category_label,
-        category_colour=category_colour,
         department_names=department_names(),
         highlight=highlight,
         french_date=_date_text,
@@ -118,13 +118,16 @@ def read_page_request(params: Mapping[str, str], **fixed: str) -> PageRequest:
     merged = {**params, **fixed}
     department = merged.get("department", "").strip()
     raw_page = params.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    # isdecimal, not isdigit: "²" is a digit that int() refuses. Past the last page is empty.
+    last_page = MAX_OFFSET // PAGE_SIZE
+    page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 9 else last_page
+    page = max(1, min(page, last_page)) if raw_page.isdecimal() else 1
     hit_filter = HitFilter(
         department=normalise_department(department) if department else None,
         category=merged.get("category", "").strip() or None,
         since=_parse_date(merged, "since", problems),
         until=_parse_date(merged, "until", problems),
-        query=merged.get("query", "").strip() or None,
+        query=merged.get("query", "").strip()[:MAX_QUERY_LENGTH] or None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -247,11 +250,14 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    if cache_seconds > 0:
+        # Inside HardenedResponses (the last added is the outermost): a kept answer still gets
+        # its ETag checked, and 304 when the reader has it.
+        app.add_middleware(ResponseCache, seconds=cache_seconds)
+    app.add_middleware(HardenedResponses)
     app.state.database = database
     app.state.today = today
     app.include_router(router)
-    if cache_seconds > 0:
-        app.add_middleware(ResponseCache, seconds=cache_seconds)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = _templates()
     counts = app.state.counts = CachedCounts(database)
@@ -263,13 +269,26 @@ def create_app(
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # The API answers in JSON; people get a page in French.
         if request.url.path.startswith(("/api/", "/feeds/", "/healthz", "/static/")):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         # Our own errors carry a French message; Starlette's carry the English status phrase.
         generic = exc.detail == HTTPStatus(exc.status_code).phrase
         message = "Page introuvable" if exc.status_code == 404 else "Erreur"
         response = render(request, "error.html", {"message": message if generic else exc.detail})
         response.status_code = exc.status_code
+        response.headers.update(exc.headers or {})
         return response
+
+    @app.get("/categories.css", include_in_schema=False)
+    def categories_css() -> Response:
+        # The categories' colours live in rules.toml; a stylesheet keeps them out of style
+        # attributes, which the CSP refuses. A category the rules no longer know stays neutral.
+        rules = f".hit {{ border-left-color: {NEUTRAL_COLOUR}; }}\n" + "".join(
+            f".hit.cat-{category} {{ border-left-color: {category_colour(category)}; }}\n"
+            for category in catalogue().ids
+        )
+        return Response(rules, media_type="text/css")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:
