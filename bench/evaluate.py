@@ -33,7 +33,7 @@ from attrap.documents.extract import extract_document
 from attrap.documents.segment import segment, segment_explained
 from attrap.matching.matcher import Matcher
 from bench.bulletins import Bulletin, CorpusAct, build_bulletin, load_corpus
-from bench.templates import TEMPLATES, build
+from bench.templates import TEMPLATES, build, corpus_acts
 
 KINDS = ("born-digital", "scanned")
 # The categories of LEGAL.md that the labels speak about, even when no act of the set has them.
@@ -317,6 +317,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--templates", action="store_true", help="the fixture bulletin of every real template"
     )
+    parser.add_argument(
+        "--template-acts",
+        action="store_true",
+        help="the templates' acts, laid out in this script's bulletins instead of their own",
+    )
     arguments = parser.parse_args(argv)
     settings = Settings()
     if arguments.templates:
@@ -328,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{len(TEMPLATES)} templates, rules {Matcher.from_settings(settings).version}\n")
         print(templates_report(rows))
         return
-    acts = load_corpus(arguments.corpus)
+    acts = corpus_acts() if arguments.template_acts else load_corpus(arguments.corpus)
     evaluations = []
     with tempfile.TemporaryDirectory(prefix="attrap-evaluate-") as scratch:
         for kind in arguments.kinds.split(","):

@@ -29,7 +29,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from bench.bulletins import FONT_DIR, scan_pages
+from bench.bulletins import FONT_DIR, CorpusAct, scan_pages
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ExpectedAct:
 class Page:
     lines: list[str]
     footer: list[str] = field(default_factory=list)  # written at the bottom, in small type
+    separator: bool = False  # an act's separator page (act id and title), not its own text
 
 
 @dataclass
@@ -97,7 +98,8 @@ def _separator(service: str, act_id: str, title: str, page: int, **extra: bool) 
     lines = [service, "", act_id, "", title]
     if extra.get("signataire"):
         lines += ["", "{signataire}"]
-    return Page(lines, _footer(service, act_id, title, page, glued=extra.get("glued", False)))
+    footer = _footer(service, act_id, title, page, glued=extra.get("glued", False))
+    return Page(lines, footer, separator=True)
 
 
 def state_template() -> Template:
@@ -842,6 +844,35 @@ TEMPLATES: dict[str, Callable[[], Template]] = {
     "standalone-pp": standalone_pp_template,
     "standalone-gironde": standalone_gironde_template,
 }
+
+
+# The département each template's administration is in (for bulletins built of their acts).
+DEPARTMENTS = {
+    "etat": "13",
+    "loire-atlantique": "44",
+    "herault": "34",
+    "alpes-maritimes": "06",
+    "bas-rhin": "67",
+    "prefecture-de-police": "92",
+    "bouches-du-rhone-bis": "13",
+    "standalone-pp": "75",
+    "standalone-gironde": "33",
+}
+
+
+def corpus_acts() -> list[CorpusAct]:
+    """Every template's acts as labelled acts (their own pages: no separator, no footer), to
+    lay them out again in ``bench.bulletins``' bulletins (``bench.evaluate --template-acts``)."""
+    acts = []
+    for name, make in TEMPLATES.items():
+        template = make()
+        for number, expected in enumerate(template.acts, start=1):
+            own = template.pages[expected.page_start - 1 : expected.page_end]
+            text = "\n".join(line for page in own if not page.separator for line in page.lines)
+            acts.append(
+                CorpusAct(f"{name}-{number}", expected.categories, DEPARTMENTS[name], "", text)
+            )
+    return acts
 
 
 def render(template: Template, path: Path) -> None:

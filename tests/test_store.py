@@ -16,6 +16,7 @@ from attrap.store.models import (
     Administration,
     Base,
     Document,
+    DocumentStatus,
     Hit,
     Notification,
     described_by_models,
@@ -125,6 +126,22 @@ def test_document_url_is_unique(database: Database):
     add_hit(database)
     with pytest.raises(IntegrityError):
         add_hit(database)
+
+
+def test_document_status_is_one_of_the_known(database: Database):
+    hit_id = add_hit(database)
+    with pytest.raises(IntegrityError), database.session() as session:
+        hit = session.get(Hit, hit_id)
+        assert hit is not None
+        session.get_one(Document, hit.document_id).status = "fetchd"  # type: ignore[assignment]
+    with pytest.raises(IntegrityError), database.session() as session:
+        session.add(Document(administration_code="13", url="https://x.gouv.fr/b", status="new"))
+    with database.session() as session:
+        session.add(
+            Document(
+                administration_code="13", url="https://x.gouv.fr/c", status=DocumentStatus.FETCHED
+            )
+        )
 
 
 def test_hit_json_shape_and_filters(database: Database):

@@ -38,6 +38,7 @@ from attrap.store.models import (
     Administration,
     CrawlRun,
     Document,
+    DocumentStatus,
     HealthIncident,
     Hit,
     Notification,
@@ -135,7 +136,7 @@ def _lateness(session: Session, health: HealthSettings, code: str, now: dt.datet
     day = func.coalesce(Document.published_on, func.date(Document.first_seen_at))
     rows = session.execute(
         select(Document.published_on, Document.first_seen_at)
-        .where(Document.administration_code == code, Document.status != "duplicate")
+        .where(Document.administration_code == code, Document.status != DocumentStatus.DUPLICATE)
         .order_by(day.desc())
         .limit(HISTORY_DAYS * 4)
     ).all()

@@ -164,20 +164,26 @@ class _PageCache:
             raise
 
 
-def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds from now (never negative), or None when absent or unreadable."""
+def retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
+    """When a ``Retry-After`` header (seconds or HTTP date) says we may try again, or None when
+    absent or unreadable. The one reading of it, for the crawler and the notification channels."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return now + dt.timedelta(seconds=int(value))
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds from now (never negative), or None when absent or unreadable."""
+    now = now or dt.datetime.now(dt.UTC)
+    when = retry_after(value, now)
+    return None if when is None else max(0.0, (when - now).total_seconds())
 
 
 def temp_prefix() -> str:

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
 from attrap.documents.pages import PageText
-from attrap.french import FOLDED_MONTHS
+from attrap.french import FOLDED_MONTHS, fold, rejoin_hyphenated
 
 # ``13-2024-07-10-00003``: département, date, sequence. OCR may put spaces around the dashes.
 _DASH = r"\s?[-–]\s?"
@@ -154,13 +153,6 @@ def _is_authority(line: _Line) -> bool:
     return bool(found.group("of")) or line.text.strip().isupper()
 
 
-def fold_line(text: str) -> str:
-    """Lower case without accents and with single spaces, for recognising a line's kind."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.replace("’", "'").split())
-
-
 def structured_number(text: str) -> str | None:
     found = _STRUCTURED_NUMBER.search(text)
     return "-".join(found.groups()).upper() if found else None
@@ -193,7 +185,7 @@ def signature_date(text: str) -> dt.date | None:
 
 
 def fold_line_keep_newlines(text: str) -> str:
-    return "\n".join(fold_line(line) for line in text.splitlines())
+    return "\n".join(fold(line) for line in text.splitlines())
 
 
 def _despaced(folded: str) -> str:
@@ -437,7 +429,7 @@ def _act_date(text: str, title: str, number: str | None) -> dt.date | None:
     signed = signature_date(text)
     if signed:
         return signed
-    in_title = _TITLE_DATE.search(fold_line(title))
+    in_title = _TITLE_DATE.search(fold(title))
     if in_title and _date(in_title):
         return _date(in_title)
     found = _STRUCTURED_NUMBER.fullmatch(number or "")
@@ -615,7 +607,7 @@ def _join_title(texts: list[str]) -> str:
     # A dash ending a line stays a dash (« Marseille -\nStade Brestois »); a word hyphenated
     # over two lines is re-joined; a compound keeps its hyphen.
     text = re.sub(r"(?<=\s)-\n", "- ", text)
-    text = re.sub(r"(?<=[^\W\d_])-\n(?=[^\W\d_A-ZÀ-Ý])", "", text)
+    text = rejoin_hyphenated(text)
     text = re.sub(r"-\n", "-", text)
     return " ".join(text.split())
 
@@ -631,7 +623,7 @@ def segment_explained(pages: Sequence[PageText]) -> Segmentation:
         return Segmentation([], [])
     page_lines = [
         # An empty page keeps one empty line so that it still belongs to an act.
-        [_Line(p, text, fold_line(text)) for text in page.text.splitlines()] or [_Line(p, "", "")]
+        [_Line(p, text, fold(text)) for text in page.text.splitlines()] or [_Line(p, "", "")]
         for p, page in enumerate(pages)
     ]
     page_lines = _mark_footers(_mark_furniture(page_lines))

@@ -33,13 +33,8 @@ from rapidfuzz.distance import Levenshtein
 
 from attrap.facts.model import ActContext, Period
 from attrap.facts.text import Section, Sentence
-from attrap.french import FOLDED_MONTHS
+from attrap.french import FOLDED_MONTHS, MONTHS
 
-MONTHS = {
-    **FOLDED_MONTHS,
-    **{"janv": 1, "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11},
-    "dec": 12,
-}
 # Misspelt month names are recognised between a day and a year (« 28 aovt 2023 »), or without
 # the year when the name is long enough to be unmistakable.
 _FUZZY_MONTHS = [name for name in FOLDED_MONTHS if len(name) >= 4]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from attrap.documents.segment import fold_line
+from attrap.french import fold, rejoin_hyphenated
 
 
 class Section(StrEnum):
@@ -29,7 +29,7 @@ class Section(StrEnum):
 @dataclass(frozen=True)
 class Sentence:
     text: str  # as printed, on one line
-    folded: str  # fold_line(text): lower case, no accents, single spaces
+    folded: str  # fold(text): lower case, no accents, single spaces
     section: Section
     article: int  # index of the operative article it belongs to (0 outside articles)
 
@@ -42,7 +42,6 @@ _OPERATIVE_MARK = re.compile(r"^(?:arrete|arretent|arretons|decide|decident)\s*:
 _ARTICLE = re.compile(r"^(?:article|art\.?)\s*(?:\d+|1\s?er|premier|unique|ler)\b", re.IGNORECASE)
 _CLOSING = re.compile(r"^fait\s+(?:a|au|le)\b")
 _LIST_ITEM = re.compile(r"^[-–—•*▪·]\s*")
-_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad¬]\s*\n\s*(?=[a-zà-ÿ])")
 # A sentence ends at « ; », or at « . ! ? » before a capital, a digit or a quote — not after
 # an abbreviation or an initial (« L. 242-5 », « M. Dupont », « n°. 3 »).
 _SENTENCE_END = re.compile(r"(?<=[;])\s+|(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-Ý0-9«\"(])")
@@ -65,9 +64,7 @@ def _edges(lines: list[str]) -> list[int]:
 def join_pages(pages: Sequence[str]) -> str:
     """The act's text with page furniture (running headers, footers, page numbers) left out."""
     split = [page.split("\n") for page in pages]
-    masked = [
-        {i: re.sub(r"\d+", "#", fold_line(lines[i])) for i in _edges(lines)} for lines in split
-    ]
+    masked = [{i: re.sub(r"\d+", "#", fold(lines[i])) for i in _edges(lines)} for lines in split]
     recurring = {
         key
         for number, edges in enumerate(masked)
@@ -128,7 +125,7 @@ def _split(block: str) -> list[str]:
 
 def sentences(text: str) -> list[Sentence]:
     """The act's sentences in reading order, with their section and article."""
-    text = _LINE_END_HYPHEN.sub("", text.replace("\r", ""))
+    text = rejoin_hyphenated(text.replace("\r", ""))
     blocks: list[tuple[list[str], Section, int]] = []
     section = Section.TITLE
     article = 0
@@ -138,7 +135,7 @@ def sentences(text: str) -> list[Sentence]:
             if blocks and blocks[-1][0]:
                 blocks.append(([], section, article))
             continue
-        folded = fold_line(line)
+        folded = fold(line)
         new_section = _line_section(folded, section)
         starts_article = new_section is Section.OPERATIVE and bool(_ARTICLE.match(folded))
         if starts_article:
@@ -150,7 +147,7 @@ def sentences(text: str) -> list[Sentence]:
     found: list[Sentence] = []
     for lines, block_section, block_article in blocks:
         for piece in _split(" ".join(lines)):
-            found.append(Sentence(piece, fold_line(piece), block_section, block_article))
+            found.append(Sentence(piece, fold(piece), block_section, block_article))
     return found
 
 

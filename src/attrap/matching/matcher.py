@@ -25,8 +25,9 @@ from functools import cached_property
 
 from rapidfuzz import fuzz
 
+from attrap import french
 from attrap.config import Settings
-from attrap.documents.segment import ActSegment, fold_line
+from attrap.documents.segment import ActSegment
 from attrap.matching.normalise import Normalised, fold, normalise
 from attrap.matching.rules import Category, Exclusion, LegalText, Rules, Signal, load_rules
 
@@ -61,7 +62,6 @@ _ARTICLE_LIST = re.compile(
     r"(?: (?:et|ou|a|aux?|articles?|alineas?|[lrd]|\d+|1er|premier|suivants|s)(?![a-z0-9]))*"
     r"(?P<preposition> (?:du|de la|de l|de|d|des|au|a la|a l)(?![a-z0-9]))?"
 )
-_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])-[ \t]*\n[ \t]*(?=[^\W\d_])")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ class _ActText:
         position = 0
         open_at: int | None = None
         for line in original.splitlines(keepends=True):
-            folded = fold_line(line)
+            folded = french.fold(line)
             if _PARAGRAPH_START.match(folded) or not folded:
                 if open_at is not None:
                     spans.append((open_at, position))
@@ -191,7 +191,7 @@ class _ActText:
         starts = {0}
         position = 0
         for line in original.splitlines(keepends=True):
-            folded = fold_line(line)
+            folded = french.fold(line)
             if not folded or _PARAGRAPH_START.match(folded):
                 starts.add(position)
             position += len(line)
@@ -254,7 +254,7 @@ class _ActText:
             left += space.end()
         if right < len(original) and (last := re.search(r"\s\S*$", original[end:right])):
             right = end + last.start()
-        text = " ".join(_LINE_END_HYPHEN.sub("", original[left:right]).split())
+        text = " ".join(french.rejoin_hyphenated(original[left:right]).split())
         return ("… " if left > 0 else "") + text + (" …" if right < len(original) else "")
 
 
@@ -429,7 +429,7 @@ class Matcher:
             cited = text.cited(m.start())
             if cited not in found:
                 start, end = folded.span_in_original(m.start(), m.end())
-                matched = " ".join(_LINE_END_HYPHEN.sub("", folded.original[start:end]).split())
+                matched = " ".join(french.rejoin_hyphenated(folded.original[start:end]).split())
                 found[cited] = (_Occurrence(m.start(), m.end(), cited, 1.0), matched)
             if False in found:
                 break

@@ -10,12 +10,11 @@ snippets are cut from the text as printed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# A hyphen (or soft hyphen) ending a line between two letters: « aéro-\nnefs ».
-_LINE_END_HYPHEN = re.compile(r"(?<=[^\W\d_])[-\u00ad\u2010\u2011¬][ \t]*\r?\n[ \t]*(?=[^\W\d_])")
+from attrap.french import LINE_END_HYPHEN, strip_accents
+
 # « l' » read as « I' » or « |' » by OCR (« I'enregistrement », « I' Etat »): same length, so the
 # map back to the original text holds.
 _L_READ_AS_I = re.compile(r"(?<![^\W\d_])[I|](?=['’\u25a1] ?[^\W\d_])")
@@ -28,12 +27,8 @@ def _fold_char(char: str) -> str:
     """One original character → its folded letters/digits, or " " for a separator."""
     if char == "\u00ad":  # soft hyphen: invisible, never a word break
         return ""
-    folded = unicodedata.normalize("NFKC", char).casefold()
-    folded = unicodedata.normalize("NFKD", folded)
     out = []
-    for c in folded:
-        if unicodedata.combining(c):
-            continue
+    for c in strip_accents(char):
         c = _EXTRA_FOLDS.get(c, c)
         out.append(c if c.isalnum() else " ")
     return "".join(out)
@@ -59,7 +54,7 @@ def normalise(text: str) -> Normalised:
     original = text
     text = _L_READ_AS_I.sub("l", text)
     dropped: set[int] = set()
-    for hyphen in _LINE_END_HYPHEN.finditer(text):
+    for hyphen in LINE_END_HYPHEN.finditer(text):
         dropped.update(range(hyphen.start(), hyphen.end()))
     chars: list[str] = []
     origin: list[int] = []

@@ -7,12 +7,13 @@ what is due, claims it, groups it and records the outcome.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+
+from attrap import http
 
 HitJson = dict[str, Any]
 """A hit as ``attrap.store.queries.hit_to_json`` renders it (DESIGN.md § JSON hit)."""
@@ -128,15 +129,7 @@ def http_error(response: httpx.Response, now: dt.datetime) -> DeliveryError:
 def retry_after(response: httpx.Response, now: dt.datetime) -> dt.datetime | None:
     """When the remote says we may try again: ``Retry-After`` (seconds or HTTP date), else
     Mastodon's ``X-RateLimit-Reset`` (ISO 8601); None when it does not say."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return now + dt.timedelta(seconds=int(value))
-    if value:
-        try:
-            return email.utils.parsedate_to_datetime(value).astimezone(dt.UTC)
-        except (TypeError, ValueError):
-            pass
-    return rate_limit_reset(response)
+    return http.retry_after(response.headers.get("Retry-After"), now) or rate_limit_reset(response)
 
 
 def rate_limit_reset(response: httpx.Response) -> dt.datetime | None:

@@ -28,7 +28,7 @@ from attrap.config import Settings
 from attrap.http import Clock, Download, FetchError, HttpClient
 from attrap.pipeline.errors import describe_error
 from attrap.store.db import Database
-from attrap.store.models import CrawlRun, Document, utcnow
+from attrap.store.models import CrawlRun, Document, DocumentStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class _Crawl:
                             source_url=ref.found_on,
                             title=ref.title,
                             published_on=ref.published_on,
-                            status="discovered",
+                            status=DocumentStatus.DISCOVERED,
                         )
                     )
                     return True
@@ -277,9 +277,9 @@ class _Crawl:
                 .where(
                     Document.administration_code == self.spec.code,
                     or_(
-                        Document.status == "discovered",
+                        Document.status == DocumentStatus.DISCOVERED,
                         and_(
-                            Document.status == "failed",
+                            Document.status == DocumentStatus.FAILED,
                             Document.sha256.is_(None),
                             Document.fetch_attempts < self.max_download_runs,
                         ),
@@ -302,7 +302,7 @@ class _Crawl:
                 with self.database.session() as session:
                     document = session.get_one(Document, document_id)
                     document.fetch_attempts += 1
-                    document.status = "failed"
+                    document.status = DocumentStatus.FAILED
                     document.error = exc.reason
             else:
                 if self.store(document_id, download):
@@ -326,7 +326,7 @@ class _Crawl:
                 .where(
                     Document.sha256 == download.sha256,
                     Document.id != document_id,
-                    Document.status != "duplicate",
+                    Document.status != DocumentStatus.DUPLICATE,
                 )
                 .order_by(Document.id)
                 .limit(1)
@@ -335,7 +335,9 @@ class _Crawl:
             document.size = download.size
             document.fetched_at = utcnow()
             document.error = None
-            document.status = "fetched" if original is None else "duplicate"
+            document.status = (
+                DocumentStatus.FETCHED if original is None else DocumentStatus.DUPLICATE
+            )
             document.duplicate_of_id = original
             return original is None
 

@@ -29,7 +29,7 @@ from attrap.matching.matcher import Matcher
 from attrap.pipeline.errors import describe_error
 from attrap.pipeline.facts import FactsReader
 from attrap.store.db import Database
-from attrap.store.models import Act, Document, Hit, Page, utcnow
+from attrap.store.models import Act, Document, DocumentStatus, Hit, Page, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ NewHitsHook = Callable[[Session, list[int]], None]
 # ---------------------------------------------------------------------------------------------
 
 # Statuses whose stored pages are the document's text (no need to read the PDF again).
-_HAS_TEXT = {"extracted", "matched", "failed"}
+_HAS_TEXT = {DocumentStatus.EXTRACTED, DocumentStatus.MATCHED, DocumentStatus.FAILED}
 
 
 @dataclass
@@ -93,7 +93,7 @@ def process_document(
             document = session.get_one(Document, document_id)
             facts = FactsReader.from_settings(settings)
             changes = _store_acts(session, document, segment(pages), matcher, facts)
-            document.status = "matched"
+            document.status = DocumentStatus.MATCHED
             if on_new_hits and changes.new_hit_ids:
                 on_new_hits(session, changes.new_hit_ids)
         return changes.new_hit_ids
@@ -133,9 +133,9 @@ def reprocess(
                 document = session.get_one(Document, document_id)
                 pages = [_page_text(page) for page in document.pages]
                 changes = _store_acts(session, document, segment(pages), matcher, facts)
-                if document.status == "failed":
+                if document.status == DocumentStatus.FAILED:
                     document.error = None
-                document.status = "matched"
+                document.status = DocumentStatus.MATCHED
                 if on_new_hits and changes.new_hit_ids:
                     on_new_hits(session, changes.new_hit_ids)
         except Exception as exc:
@@ -182,7 +182,7 @@ def _extract_and_store(
             Page(number=p.number, text=p.text, source=p.source) for p in extraction.pages
         )
         document.page_count = len(extraction.pages)
-        document.status = "extracted"
+        document.status = DocumentStatus.EXTRACTED
         # Pages that could not be read are recorded (source "failed") and named here.
         document.error = "; ".join(extraction.warnings) or None
     return extraction.pages
@@ -193,7 +193,7 @@ def _record_failure(database: Database, document_id: int, error: str) -> None:
         with database.session() as session:
             document = session.get(Document, document_id)
             if document is not None:
-                document.status = "failed"
+                document.status = DocumentStatus.FAILED
                 document.error = error
     except Exception:
         log.exception("could not record the failure of document %s", document_id)

@@ -35,12 +35,12 @@ from attrap.documents.isolation import child_context, exit_with
 from attrap.matching.matcher import Matcher
 from attrap.pipeline.document import NewHitsHook, process_document
 from attrap.store.db import Database, open_database
-from attrap.store.models import Document
+from attrap.store.models import Document, DocumentStatus
 
 log = logging.getLogger(__name__)
 
 # Downloaded but not matched yet: waiting, being processed, or left behind by a killed process.
-UNPROCESSED = ("fetched", "extracted")
+UNPROCESSED = (DocumentStatus.FETCHED, DocumentStatus.EXTRACTED)
 
 # Builds, inside a worker process, the hook that queues the notifications of new hits; a
 # module-level function, so that it can be handed to the process by reference.
@@ -118,7 +118,7 @@ def begin_attempt(database: Database, document_id: int, max_attempts: int) -> bo
             return False
         if document.process_attempts >= max_attempts:
             cause = document.error or "the process was stopped or killed"
-            document.status = "failed"
+            document.status = DocumentStatus.FAILED
             document.error = (
                 f"processing did not finish in {document.process_attempts} attempts "
                 f"(processing.max_attempts); last: {cause}"

@@ -7,11 +7,13 @@ the models and the migrations disagree.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Connection,
     Date,
     DateTime,
@@ -96,9 +98,29 @@ class Administration(Base):
     documents: Mapped[list[Document]] = relationship(back_populates="administration")
 
 
+class DocumentStatus(StrEnum):
+    """Where a document stands: discovered → fetched → extracted → matched, or failed (see
+    ``Document.error``), or duplicate (same bytes as ``duplicate_of``)."""
+
+    DISCOVERED = "discovered"
+    FETCHED = "fetched"
+    EXTRACTED = "extracted"
+    MATCHED = "matched"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+
+
+# The database refuses any other status (migration 0013: a CHECK constraint on PostgreSQL,
+# triggers on SQLite, which cannot add a constraint to an existing table).
+DOCUMENT_STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s}'" for s in DocumentStatus))
+
+
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (Index(None, "administration_code", "published_on"),)
+    __table_args__ = (
+        Index(None, "administration_code", "published_on"),
+        CheckConstraint(DOCUMENT_STATUS_CHECK, name="status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     administration_code: Mapped[str] = mapped_column(ForeignKey("administrations.code"))
@@ -112,8 +134,9 @@ class Document(Base):
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     page_count: Mapped[int | None] = mapped_column(Integer)
-    # discovered → fetched → extracted → matched, or failed (see ``error``) or duplicate.
-    status: Mapped[str] = mapped_column(String(16), default="discovered", index=True)
+    status: Mapped[DocumentStatus] = mapped_column(
+        String(16), default=DocumentStatus.DISCOVERED, index=True
+    )
     error: Mapped[str | None] = mapped_column(Text)
     # Runs that tried to download it; a failing download is retried until crawl.max_download_runs.
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

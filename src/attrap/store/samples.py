@@ -15,7 +15,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from attrap.store.models import Act, ActFacts, ActPeriod, Administration, CrawlRun, Document, Hit
+from attrap.store.models import (
+    Act,
+    ActFacts,
+    ActPeriod,
+    Administration,
+    CrawlRun,
+    Document,
+    DocumentStatus,
+    Hit,
+)
 
 CITIES = {
     "06": "Nice",
@@ -222,7 +231,7 @@ def add_sample_hits(
             title=f"Recueil des actes administratifs du {sample.published_on:%d/%m/%Y}",
             published_on=sample.published_on,
             sha256=f"{offset + number:064x}",
-            status="matched",
+            status=DocumentStatus.MATCHED,
             first_seen_at=sample.first_seen_at,
         )
         act = Act(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
-from attrap.french import long_date
+from attrap.french import long_date, strip_accents
 from attrap.matching.categories import catalogue
 
 # Letters that PDF text writes with or without accents: a search for "video" finds "vidéo".
@@ -38,14 +37,9 @@ def french_date(value: dt.date | None) -> str:
     return long_date(value)
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _pattern(phrase: str, *, prefix: bool) -> str:
     parts = []
-    for char in _fold(phrase):
+    for char in strip_accents(phrase):
         if char.isspace():
             parts.append(r"\s+")
         elif char in ACCENT_VARIANTS:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
 from attrap.adapters.registry import AdapterError, AdapterSpec
-from attrap.french import FOLDED_MONTHS
+from attrap.french import MONTHS, fold
 
 
 class EngineSettings(BaseModel):
@@ -57,11 +56,6 @@ class SiteEngine(ABC):
 
 # --- Dates and periods -------------------------------------------------------------------------
 
-# Site titles abbreviate months too ("Juil. 2024", "SEPT-2024").
-MONTHS = {
-    **FOLDED_MONTHS,
-    "janv": 1, "fevr": 2, "fev": 2, "avr": 4, "juil": 7, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[\s_+-]*"
 _FRENCH_DATE = re.compile(
@@ -73,13 +67,6 @@ _MONTH_WORD = re.compile(rf"(?<![a-z])({_MONTH})(?![a-z])")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 # "… à partir du 28 avril 2015", "depuis 2015": a collection that is still growing.
 _OPEN_ENDED = re.compile(r"\b(?:a partir d|depuis)")
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, single spaces: what the date patterns read."""
-    # Dropping what is not ASCII after decomposition removes the accents (and "°", "’"…).
-    bare = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
-    return " ".join(bare.split())
 
 
 def _plausible_year(year: int) -> bool:
@@ -98,7 +85,8 @@ def _day(year: int, month: int, day: int) -> dt.date | None:
 def find_date(text: str) -> dt.date | None:
     """The first full date in ``text``: "12 juillet 2024", "1er août 2024", "16/07/2024",
     "16.07.2024", "2024-07-16", "AOUT-12-2024" is not one."""
-    folded = fold(text)
+    # ASCII alone: the patterns expect no dashes, « ° » or quotes.
+    folded = fold(text, ascii_only=True)
     found: list[tuple[int, dt.date]] = []
     for match in _FRENCH_DATE.finditer(folded):
         day = _day(int(match[3]), MONTHS[match[2]], int(match[1]))
@@ -152,7 +140,8 @@ def find_period(
     """The period a title names: a full date, months ("Juillet 2024", "JUILLET", "AOUT-2026",
     "janvier-juillet 2024") or a year ("RAA 2024", "Année 2024", bare "2024"). A month without a
     year takes ``year`` (the parent page's). ``year_pattern`` replaces the year detection."""
-    folded = fold(text)
+    # ASCII alone: the patterns do not expect dashes, « ° » or quotes.
+    folded = fold(text, ascii_only=True)
     if _OPEN_ENDED.search(folded):
         return None
     day = find_date(text)

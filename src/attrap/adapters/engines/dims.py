@@ -27,11 +27,11 @@ from attrap.adapters.engines.common import (
     absolute,
     attr,
     find_date,
-    fold,
     parse,
     text_of,
 )
 from attrap.adapters.registry import AdapterError
+from attrap.french import fold
 
 ROWS = "tr.li1, tr.li2"
 _DATE_CELL = re.compile(r"^\s*\d{1,2}/\d{1,2}/\d{4}\s*$")
