@@ -5,8 +5,8 @@ alone PostgreSQL reads every hit row of the département (290 ms for 50,000 hits
 with this one it counts from the index (bench/load.py, docs/BENCHMARKS.md). It also serves the
 API's most common filter, a département and a category, newest first.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 06:55:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
