@@ -59,6 +59,7 @@ class Benchmark:
 
 BENCHMARKS = [
     Benchmark("bench_adapters", ("bench/bench_adapters.py",), 300),
+    Benchmark("startup", ("bench/startup.py",), 600),
     Benchmark("crawl_local", ("bench/crawl_local.py",), 600),
     Benchmark("crawl_incremental", ("bench/crawl_incremental.py",), 900),
     Benchmark("notify_dispatch", ("bench/notify_dispatch.py",), 600),

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, EngineSettings
 from attrap.adapters.fixtures import load_manifest
 from attrap.adapters.registry import AdapterSpec
 from attrap.config import Settings
@@ -238,7 +238,7 @@ def serve_site(server: LocalServer, folder: Path) -> None:
 LINK = re.compile(r'<a href="([^"]+)"(?: data-date="([\d-]+)")?>([^<]*)</a>')
 
 
-class ListingEngine:
+class ListingEngine(Engine[EngineSettings]):
     """A minimal site family for these tests: one listing page of dated PDF links."""
 
     name = "listing"
@@ -255,7 +255,7 @@ class ListingEngine:
                 yield DocumentRef(urljoin(page.url, href), title, published)
 
 
-class LayoutChangedEngine:
+class LayoutChangedEngine(Engine[EngineSettings]):
     name = "changed"
 
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
@@ -274,9 +274,12 @@ def listing(*links: tuple[str, str, str | None]) -> str:
     return f"<html><body>{''.join(anchor(*link) for link in links)}</body></html>"
 
 
-def lookup(listing_engine: ListingEngine) -> Callable[[str], Engine]:
+def lookup(listing_engine: ListingEngine) -> Callable[[str], Engine[EngineSettings]]:
     """The engine registry of these tests."""
-    engines: dict[str, Engine] = {"listing": listing_engine, "changed": LayoutChangedEngine()}
+    engines: dict[str, Engine[EngineSettings]] = {
+        "listing": listing_engine,
+        "changed": LayoutChangedEngine(),
+    }
     return engines.__getitem__
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -27,6 +29,36 @@ def test_help_lists_the_commands():
         "db",
     ]:
         assert command in result.output
+
+
+# Run in a fresh interpreter where psycopg and procrastinate cannot be imported, as after
+# ``pip install attrap`` without the ``postgres`` extra.
+WITHOUT_POSTGRES = """
+import sys, importlib.abc
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] in ("psycopg", "procrastinate"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Absent())
+from attrap.cli import app
+app(sys.argv[1:])
+"""
+
+
+def without_postgres(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_POSTGRES, *args], capture_output=True, text=True
+    )
+
+
+def test_sqlite_default_runs_without_the_postgres_extra(config_file: Path):
+    upgraded = without_postgres("db", "upgrade", "-c", str(config_file))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert without_postgres("status", "-c", str(config_file)).returncode == 0
+    worker = without_postgres("worker", "-c", str(config_file))
+    assert worker.returncode == 2
+    assert "pip install 'attrap[postgres]'" in worker.stderr
+    assert worker.stderr.startswith("erreur :")
 
 
 def test_adapters_list_json_covers_every_administration(config_file: Path):

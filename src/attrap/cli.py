@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,51 +21,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from attrap.adapters.engines import get_engine
-from attrap.adapters.fixtures import FixtureError
-from attrap.adapters.maintain import check_adapter, create_adapter
-from attrap.adapters.registry import (
-    AdapterError,
-    load_adapters,
-    select_adapters,
-    sync_administrations,
-)
-from attrap.config import ConfigError, Settings, load_settings
-from attrap.facts.wording import facts_line
-from attrap.health import STATE_LABELS, STATE_ORDER, AdministrationHealth, health_table
-from attrap.matching.categories import Catalogue, catalogue
-from attrap.matching.rules import RulesError
-from attrap.notify.channel import ChannelConfigError, DeliveryError
-from attrap.notify.outbox import (
-    DispatchReport,
-    dispatch,
-    failed_notifications,
-    requeue_failed,
-    send_test,
-)
-from attrap.pipeline import CrawlOutcome, CrawlProgress
-from attrap.pipeline import reprocess as reprocess_documents
-from attrap.scan import ScanError, ScanResult, scan_to_json
-from attrap.scan import scan as scan_bulletin
-from attrap.scheduling.daemon import run_daemon
-from attrap.scheduling.worker import (
-    WorkerConfigError,
-    parse_queues,
-    postgres_conninfo,
-    run_worker,
-)
-from attrap.service import outbox_hook, run_pass
-from attrap.store.db import Database, open_database
-from attrap.store.models import utcnow
-from attrap.store.queries import (
-    HIT_CSV_FIELDS,
-    HitFilter,
-    hit_csv_row,
-    hit_to_json,
-    search_hits,
-    status,
-)
+if TYPE_CHECKING:
+    # Annotations only: each command imports what it runs, so that ``attrap --help`` and the
+    # light commands do not load the pipeline, the database layer, procrastinate or the web app.
+    from attrap.config import Settings
+    from attrap.health import AdministrationHealth
+    from attrap.matching.categories import Catalogue
+    from attrap.notify.outbox import DispatchReport
+    from attrap.pipeline import CrawlOutcome, CrawlProgress
+    from attrap.scan import ScanResult
+    from attrap.store.db import Database
 
+# Where `attrap run` keeps the details of what went wrong (in the data directory).
+LOG_FILE = "attrap.log"
 STATE_STYLES = {"ok": "green", "late": "yellow", "silent": "bold yellow", "failing": "bold red"}
 
 app = typer.Typer(
@@ -102,11 +70,13 @@ class HitsFormat(StrEnum):
 
 def fail(message: str, code: int = 2) -> NoReturn:
     # Messages quote config keys such as [notify.email]: print them as text, not markup.
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]erreur :[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def settings_from(config: Path | None) -> Settings:
+    from attrap.config import ConfigError, load_settings
+
     try:
         return load_settings(config)
     except ConfigError as exc:
@@ -115,6 +85,9 @@ def settings_from(config: Path | None) -> Settings:
 
 def database_from(settings: Settings) -> Database:
     """The database, migrated to the current schema, with administrations synced from adapters."""
+    from attrap.adapters.registry import AdapterError, load_adapters, sync_administrations
+    from attrap.store.db import open_database
+
     try:
         specs = load_adapters(settings)
     except AdapterError as exc:
@@ -127,6 +100,7 @@ def database_from(settings: Settings) -> Database:
 
 @app.command()
 def run(
+    context: typer.Context,
     codes: Annotated[
         list[str] | None, typer.Argument(help="Administration codes (all if none).")
     ] = None,
@@ -141,10 +115,26 @@ def run(
         bool,
         typer.Option("--full", help="Walk every page again, ignoring what earlier runs found."),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Details (tracebacks) on screen, not only in the log"),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Crawl, download, extract and match: one full pass."""
+    """Crawl, download, extract and match: one full pass.
+
+    A failure is one line on screen; its details go to attrap.log in the data directory."""
+    from attrap import logs
+    from attrap.adapters.engines import get_engine
+    from attrap.adapters.registry import AdapterError, load_adapters, select_adapters
+    from attrap.matching.categories import catalogue
+    from attrap.service import run_pass
+    from attrap.store.models import utcnow
+    from attrap.store.queries import HitFilter, hit_to_json, search_hits
+
     settings = settings_from(config)
+    logs.apply(logs.LogSetup(verbose, settings.storage.data_dir / LOG_FILE))
+    context.call_on_close(logs.remove)
     database = database_from(settings)
     try:
         specs = select_adapters(load_adapters(settings), codes or [])
@@ -242,6 +232,10 @@ def scan(
     config: ConfigOption = None,
 ) -> None:
     """Find the acts and hits of one bulletin, without a database."""
+    from attrap.matching.categories import catalogue
+    from attrap.scan import ScanError, scan_to_json
+    from attrap.scan import scan as scan_bulletin
+
     settings = settings_from(config)
     try:
         result = scan_bulletin(source, settings)
@@ -327,7 +321,7 @@ def print_scan_table(result: ScanResult, categories: Catalogue) -> None:
         highlight=False,
     )
     for warning in result.warnings:
-        errors.print(f"[yellow]attention:[/] {warning}", highlight=False)
+        errors.print(f"[yellow]attention :[/] {warning}", highlight=False)
 
 
 @app.command()
@@ -354,6 +348,9 @@ def hits(
     config: ConfigOption = None,
 ) -> None:
     """Search stored hits, newest first."""
+    from attrap.matching.categories import catalogue
+    from attrap.store.queries import HitFilter, hit_to_json, search_hits
+
     settings = settings_from(config)
     database = database_from(settings)
     day = active_on.date() if active_on else None
@@ -381,6 +378,9 @@ def hits(
 @app.command()
 def categories(config: ConfigOption = None) -> None:
     """The matching categories: label, hashtag, notified by default."""
+    from attrap.matching.categories import catalogue
+    from attrap.matching.rules import RulesError
+
     try:
         known = catalogue(settings_from(config))
     except RulesError as exc:
@@ -401,12 +401,17 @@ def categories(config: ConfigOption = None) -> None:
 
 
 def write_hits_csv(found: list[dict[str, Any]]) -> None:
+    from attrap.store.queries import HIT_CSV_FIELDS, hit_csv_row
+
     writer = csv.DictWriter(sys.stdout, fieldnames=HIT_CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(hit_csv_row(h) for h in found)
 
 
 def print_hits_table(found: list[dict[str, Any]], categories: Catalogue) -> None:
+    from attrap.facts.wording import facts_line
+    from attrap.store.queries import hit_csv_row
+
     if not found:
         console.print("Aucun résultat.")
         return
@@ -441,8 +446,12 @@ def reprocess(
     config: ConfigOption = None,
 ) -> None:
     """Re-segment and re-match stored text after a rules change (no network)."""
+    from attrap.matching.rules import RulesError
+    from attrap.pipeline import reprocess as reprocess_documents
+    from attrap.service import outbox_hook
+
     if bool(codes) == all_:
-        fail("give administration codes or --all (not both).")
+        fail("donnez des codes d'administration ou --all (pas les deux).")
     settings = settings_from(config)
     try:
         summary = reprocess_documents(
@@ -471,6 +480,8 @@ def adapters_list(
     config: ConfigOption = None,
 ) -> None:
     """List the adapters (and sync them into the database)."""
+    from attrap.adapters.registry import load_adapters
+
     settings = settings_from(config)
     database_from(settings)
     specs = load_adapters(settings)
@@ -504,6 +515,10 @@ def adapters_check(
     config: ConfigOption = None,
 ) -> None:
     """Crawl one administration and print what it finds, newest first."""
+    from attrap.adapters.fixtures import FixtureError
+    from attrap.adapters.maintain import check_adapter
+    from attrap.adapters.registry import AdapterError
+
     settings = settings_from(config)
     try:
         report = asyncio.run(check_adapter(settings, code, fixtures))
@@ -519,7 +534,7 @@ def adapters_check(
     pages = f" ({report.pages} pages lues)" if report.pages is not None else ""
     console.print(f"{len(report.refs)} bulletin(s) trouvé(s){pages}.", highlight=False)
     if report.error is not None:
-        errors.print(f"[bold red]erreur:[/] {report.error}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]erreur :[/] {report.error}", highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -534,6 +549,9 @@ def adapters_new(
     config: ConfigOption = None,
 ) -> None:
     """Write a new adapter file and a fixture test to fill in."""
+    from attrap.adapters.maintain import create_adapter
+    from attrap.adapters.registry import AdapterError
+
     settings = settings_from(config)
     try:
         folder = next(iter(settings.adapters.paths), Path("prefectures"))
@@ -549,6 +567,9 @@ def notify_test(
     config: ConfigOption = None,
 ) -> None:
     """Send a sample notification on one channel (nothing is stored)."""
+    from attrap.notify.channel import ChannelConfigError, DeliveryError
+    from attrap.notify.outbox import send_test
+
     settings = settings_from(config)
     try:
         receipt = send_test(settings, channel)
@@ -562,6 +583,8 @@ def notify_test(
 @notify_app.command("dispatch")
 def notify_dispatch(config: ConfigOption = None) -> None:
     """Deliver the notifications that are due."""
+    from attrap.notify.outbox import dispatch
+
     settings = settings_from(config)
     print_dispatch_report(dispatch(database_from(settings), settings))
 
@@ -574,6 +597,8 @@ def notify_retry(
     config: ConfigOption = None,
 ) -> None:
     """Queue failed notifications again, with a fresh set of attempts."""
+    from attrap.notify.outbox import requeue_failed
+
     settings = settings_from(config)
     with database_from(settings).session() as session:
         count = requeue_failed(session, channel)
@@ -633,6 +658,10 @@ def log_to_stderr() -> None:
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
     """Run every administration on a schedule, forever."""
+    from attrap.adapters.engines import get_engine
+    from attrap.adapters.registry import load_adapters, select_adapters
+    from attrap.scheduling.daemon import run_daemon
+
     settings = settings_from(config)
     database = database_from(settings)
     specs = select_adapters(load_adapters(settings), [])
@@ -654,6 +683,18 @@ def worker(
     config: ConfigOption = None,
 ) -> None:
     """Process queued crawl and document tasks (PostgreSQL, many machines)."""
+    from attrap.adapters.engines import get_engine
+
+    try:
+        from attrap.scheduling.worker import (
+            WorkerConfigError,
+            parse_queues,
+            postgres_conninfo,
+            run_worker,
+        )
+    except ImportError as exc:
+        fail(f"le worker demande PostgreSQL ({exc.name} manque) : pip install 'attrap[postgres]'")
+
     settings = settings_from(config)
     try:
         postgres_conninfo(settings.database.url)
@@ -670,6 +711,10 @@ def worker(
 @app.command("status")
 def status_command(config: ConfigOption = None) -> None:
     """Show documents, hits, notifications and the health of each administration."""
+    from attrap.health import health_table
+    from attrap.notify.outbox import failed_notifications
+    from attrap.store.queries import status
+
     database = database_from(settings_from(config))
     with database.session() as session:
         report = status(session)
@@ -706,6 +751,8 @@ def status_command(config: ConfigOption = None) -> None:
 
 
 def print_health_table(rows: list[AdministrationHealth]) -> None:
+    from attrap.health import STATE_LABELS, STATE_ORDER
+
     table = Table(
         "Code",
         "État",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 APP_NAME = "attrap"
 CONFIG_ENV = "ATTRAP_CONFIG"
@@ -54,6 +55,10 @@ class CrawlSettings(_Section):
     max_retry_after_s: float = Field(default=600.0, ge=0)
     # How many runs try a document whose download keeps failing before it is left failed.
     max_download_runs: int = Field(default=3, ge=1)
+    # Redirects are followed to public addresses, or to the address the request started at; a
+    # site redirecting elsewhere inside a private network (loopback, LAN, link-local: cloud
+    # metadata) is refused unless this is set (a test site, an intranet mirror).
+    private_redirects: bool = False
     proxy: str = ""
 
 
@@ -73,7 +78,7 @@ class ExtractSettings(_Section):
     fallback: Literal["pdfminer", "none"] = "pdfminer"
     timeout_s: float = Field(default=120.0, gt=0)
     # Address-space cap of each parsing and OCR child process: a hostile PDF fails alone.
-    max_memory_mb: int = Field(default=1024, ge=64)
+    max_memory_mb: int = Field(default=768, ge=64)
 
 
 class OcrSettings(_Section):
@@ -233,6 +238,19 @@ class Settings(_Section):
         """The value of a secret named by an ``*_env`` key, or None when unset."""
         return os.environ.get(env_name) if env_name else None
 
+    def redact(self, text: str) -> str:
+        """``text`` with every configured secret masked: a remote (or a proxy) may echo what it
+        was sent into an error that is then stored, logged and shown."""
+        notify = self.notify
+        names = [
+            notify.mastodon.token_env if notify.mastodon else "",
+            notify.email.password_env if notify.email else "",
+            notify.webhook.secret_env if notify.webhook else "",
+        ]
+        for value in filter(None, map(self.secret, names)):
+            text = text.replace(value, "***")
+        return text
+
     @property
     def pdf_dir(self) -> Path:
         return self.storage.data_dir / "pdfs"
@@ -252,7 +270,7 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = _one_line(".".join(str(part) for part in error["loc"])) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{key}'"

@@ -3,6 +3,9 @@
 - Politeness: request starts to one host, and to one IP address (most prefecture domains share a
   server), are spaced by ``crawl.min_delay_s``; at most ``crawl.max_concurrency`` requests are in
   flight overall. Every hop of a redirect chain and every retry goes through the same gate.
+- Redirects go to public addresses or stay at the address the request started at; into a
+  private network only with ``crawl.private_redirects`` (no request from a public site's
+  redirect reaches an intranet or a metadata service).
 - Retries: connection errors, timeouts, 429 and 502–504 are retried with exponential backoff and
   jitter, ``Retry-After`` (seconds or HTTP date) honoured up to ``crawl.max_retry_after_s``, at most
   ``crawl.max_attempts`` attempts; then a ``FetchError``.
@@ -21,6 +24,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -303,7 +307,16 @@ class HttpClient:
                 if response.status_code == 304 and cached is not None:
                     return HtmlPage(url=cached.final_url, text=cached.text)
                 self._check_status(url, response)
-                body = await self._read_capped(url, response, MAX_PAGE_BYTES)
+                # A trickling page (slow loris) would hold the crawl: bounded like a download.
+                try:
+                    async with asyncio.timeout(self._crawl.max_download_s):
+                        body = await self._read_capped(url, response, MAX_PAGE_BYTES)
+                except TimeoutError:
+                    raise FetchError(
+                        url,
+                        f"page not finished after {self._crawl.max_download_s:g} s "
+                        "(crawl.max_download_s)",
+                    ) from None
             page = HtmlPage(url=str(response.url), text=_decode(response, body))
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
@@ -438,6 +451,7 @@ class HttpClient:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise FetchError(url, f"invalid request: {_describe(exc)}") from exc
         visited = {str(request.url)}
+        origin: str | None = None
         for _hop in range(MAX_REDIRECTS + 1):
             async with self._turn(request.url), _translate_transport_errors(url):
                 response = await self._client.send(request, stream=True)
@@ -450,11 +464,29 @@ class HttpClient:
                     await response.aclose()
             if next_request is None:
                 raise FetchError(url, f"HTTP {response.status_code} redirect without a target")
+            origin = origin or await self._address_of(request.url)
             request = next_request
             if str(request.url) in visited:
                 raise FetchError(url, f"redirect loop at {request.url}")
             visited.add(str(request.url))
+            await self._check_redirect(url, origin, request.url)
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    async def _check_redirect(self, url: str, origin: str, target: httpx.URL) -> None:
+        """Refuse a redirect into a private network (see ``crawl.private_redirects``)."""
+        if self._crawl.private_redirects or self._proxied:
+            return  # behind a proxy, the proxy resolves names and applies its own policy
+        address = await self._address_of(target)
+        try:
+            public = ipaddress.ip_address(address).is_global
+        except ValueError:
+            return  # unresolvable: the request itself fails and says so
+        if not public and address != origin:
+            raise FetchError(
+                url,
+                f"redirect to a non-public address refused: {target.host} ({address}); "
+                "crawl.private_redirects allows it",
+            )
 
     # -- bodies ------------------------------------------------------------------------------
 

@@ -5,11 +5,14 @@ database."""
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Generic, Protocol, TypeVar
 
-from attrap.adapters.registry import AdapterSpec
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from attrap.adapters.registry import AdapterError, AdapterSpec
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,37 @@ class CrawlContext:
     known_since: dt.date | None = None
 
 
-class Engine(Protocol):
-    """A site family. ``discover`` yields every bulletin published on or after ``not_before``
-    (undated ones too), without walking archive pages that are entirely older. Bulletins the
-    context says are known may be left out, with the pages that would only lead to them."""
+class EngineSettings(BaseModel):
+    """Base of an engine's settings table; an unknown key is a typo worth an error."""
 
-    name: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+SettingsT = TypeVar("SettingsT", bound=EngineSettings)
+
+
+class Engine(ABC, Generic[SettingsT]):
+    """A site family, the one interface of the registry and the crawl: a name, its settings
+    model (the adapter file's ``[<name>]`` table) and ``discover``.
+
+    ``discover`` yields every bulletin published on or after ``not_before`` (undated ones too),
+    without walking archive pages that are entirely older. Bulletins the context says are known
+    may be left out, with the pages that would only lead to them."""
+
+    name: ClassVar[str]
+    settings_model: type[SettingsT]
+
+    def settings(self, spec: AdapterSpec) -> SettingsT:
+        """The spec's ``[<engine>]`` table, validated; errors name the adapter file."""
+        try:
+            return self.settings_model.model_validate(spec.engine_settings())
+        except ValidationError as exc:
+            where = spec.source or f"adapter {spec.code}"
+            problems = "; ".join(
+                f"key '{self.name}.{'.'.join(map(str, e['loc']))}': {e['msg']}"
+                for e in exc.errors()
+            )
+            raise AdapterError(f"{where}: {problems}") from exc
+
+    @abstractmethod
     def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]: ...

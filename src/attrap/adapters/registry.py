@@ -99,11 +99,11 @@ def load_adapters(settings: Settings) -> list[AdapterSpec]:
             spec = load_file(path)
             by_code[spec.code] = spec
     for code, override in settings.adapters.overrides.items():
-        spec = by_code.get(code)
-        if spec is None:
+        overridden = by_code.get(code)
+        if overridden is None:
             raise AdapterError(f'[adapters.overrides."{code}"]: no adapter has code {code}')
         changes = override.model_dump(exclude_none=True)
-        by_code[code] = spec.model_copy(update=changes)
+        by_code[code] = overridden.model_copy(update=changes)
     patterns = settings.adapters.enabled
     for code, spec in by_code.items():
         if not any(fnmatch.fnmatchcase(code, p) for p in patterns):

@@ -226,7 +226,7 @@ def _listed_titles(lines: list[_Line]) -> int:
 def _starts_with_listed_number(folded: str) -> bool:
     """« 13-2024-07-10-00003 - Arrêté … »: how sommaires and running footers list an act."""
     found = _STRUCTURED_NUMBER.match(folded)
-    return bool(found) and bool(re.match(r"\s*[-–—]\s*\S", folded[found.end() :]))
+    return found is not None and bool(re.match(r"\s*[-–—]\s*\S", folded[found.end() :]))
 
 
 def _is_header_candidate(line: _Line) -> bool:
@@ -516,7 +516,9 @@ def _front_reason(lines: list[_Line], index: int, in_sommaire: bool) -> str | No
     return None
 
 
-def _set_aside(non_empty: list[list[_Line]], separators: dict[int, int]) -> dict[int, str]:
+def _set_aside(
+    non_empty: list[list[_Line]], separators: dict[int, tuple[int, str]]
+) -> dict[int, str]:
     """Cover and sommaire pages with their reason: the leading pages without act text, and
     sommaire pages anywhere. When no page has act text, only what is clearly a sommaire."""
     acts_somewhere = bool(separators) or any(_has_act_text(own) for own in non_empty)

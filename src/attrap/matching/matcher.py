@@ -312,8 +312,8 @@ class Matcher:
             self.rules.exclusions, self._exclusions, strict=True
         ):
             if any(not o.cited for term in terms for o, _ in self._occurrences(term, text)):
-                for category in categories:
-                    excluded.setdefault(category, []).append(exclusion.name)
+                for excluded_id in categories:
+                    excluded.setdefault(excluded_id, []).append(exclusion.name)
         explained = []
         for category, signals in self._compiled:
             fired, score, hit = self._match_category(category, signals, text)

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -190,7 +190,10 @@ def open_channel(name: str, settings: Settings) -> Channel:
 def send_test(settings: Settings, name: str) -> Receipt:
     """Send a sample notification on one channel; no database row is involved."""
     with closing(open_channel(name, settings)) as channel:
-        return channel.send(Delivery(f"attrap-test-{uuid.uuid4().hex}", (sample_hit(),)))
+        try:
+            return channel.send(Delivery(f"attrap-test-{uuid.uuid4().hex}", (sample_hit(),)))
+        except DeliveryError as exc:
+            raise DeliveryError(settings.redact(str(exc)), permanent=exc.permanent) from None
 
 
 def dispatch(
@@ -270,7 +273,7 @@ class _ChannelDispatch:
         try:
             receipt = channel.send(unit.delivery)
         except RateLimited as exc:
-            self.report.errors.append(str(exc))
+            self.report.errors.append(self.settings.redact(str(exc)))
             self._pause(exc.until or self.now() + self._backoff(1))
             return False
         except DeliveryError as exc:
@@ -398,6 +401,7 @@ class _ChannelDispatch:
 
     def _record_failure(self, unit: _Unit, error: str, *, permanent: bool) -> dt.datetime | None:
         """Count a failed attempt; the next attempt's time, or None when the rows failed."""
+        error = self.settings.redact(error)
         attempts = unit.attempts + 1
         gave_up = permanent or attempts >= self.cfg.max_attempts
         next_attempt = None if gave_up else self.now() + self._backoff(attempts)
@@ -479,4 +483,5 @@ def requeue_failed(session: Session, channel: str | None = None) -> int:
             synchronize_session=False
         )
     )
-    return result.rowcount or 0
+    # An UPDATE answers with a cursor result, which has the row count.
+    return cast("CursorResult[Any]", result).rowcount or 0

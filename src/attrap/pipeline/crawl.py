@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, or_, select
@@ -32,7 +33,7 @@ from attrap.store.models import CrawlRun, Document, DocumentStatus, utcnow
 
 log = logging.getLogger(__name__)
 
-EngineLookup = Callable[[str], Engine]
+EngineLookup = Callable[[str], Engine[Any]]
 # Extraction, segmentation and matching of one fetched document, by its id.
 DocumentProcessor = Callable[[int], Awaitable[None]]
 
@@ -299,6 +300,7 @@ class _Crawl:
                 download = await self.client.download_pdf(url)
             except FetchError as exc:
                 self.failed += 1
+                log.warning("download of document %s failed: %s (%s)", document_id, exc.reason, url)
                 with self.database.session() as session:
                     document = session.get_one(Document, document_id)
                     document.fetch_attempts += 1

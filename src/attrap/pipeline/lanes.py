@@ -29,6 +29,7 @@ from types import TracebackType
 
 from sqlalchemy import select
 
+from attrap import logs
 from attrap.config import Settings
 from attrap.documents.extract import OcrNeeded
 from attrap.documents.isolation import child_context, exit_with
@@ -74,9 +75,11 @@ def _start_worker(
     hook_factory: HookFactory | None,
     notify: bool,
     parent: int,
+    log_setup: logs.LogSetup | None,
 ) -> None:
     global _worker
     exit_with(parent)
+    logs.apply(log_setup)
     # SIGINT (a Ctrl-C in the terminal) is the parent's to handle: it stops the lanes.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = _Worker(
@@ -114,8 +117,12 @@ def begin_attempt(database: Database, document_id: int, max_attempts: int) -> bo
     already, or its attempts are used up (it is marked failed now, with why)."""
     with database.session() as session:
         document = session.get(Document, document_id, with_for_update=True)
-        if document is None or document.status not in UNPROCESSED:
+        if document is None or document.status not in (*UNPROCESSED, "failed"):
             return False
+        if document.status == "failed" and not (
+            document.sha256 and document.process_attempts < max_attempts
+        ):
+            return False  # a download that failed, or a file that failed its last attempt
         if document.process_attempts >= max_attempts:
             cause = document.error or "the process was stopped or killed"
             document.status = DocumentStatus.FAILED
@@ -169,6 +176,7 @@ class _Lane:
                 lanes.hook_factory,
                 lanes.notify,
                 os.getpid(),
+                logs.current(),
             ),
         )
 
@@ -261,8 +269,15 @@ class Lanes:
 
     async def resume(self, codes: Sequence[str] | None = None) -> int:
         """Queue the documents downloaded but not processed (by a killed process, or beyond the
-        queue); how many were queued."""
-        statement = select(Document.id).where(Document.status.in_(UNPROCESSED))
+        queue), and those whose processing failed fewer than ``processing.max_attempts`` times
+        (a parser may fail on a file once, and pass with its next version); how many were
+        queued."""
+        retry = (
+            (Document.status == "failed")
+            & Document.sha256.is_not(None)
+            & (Document.process_attempts < self.settings.processing.max_attempts)
+        )
+        statement = select(Document.id).where(Document.status.in_(UNPROCESSED) | retry)
         if codes is not None:
             statement = statement.where(Document.administration_code.in_(list(codes)))
 

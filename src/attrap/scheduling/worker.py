@@ -192,7 +192,10 @@ class TaskQueue:
         lock = f"crawl-{code}"
         try:
             return await self.crawl.configure(
-                lock=lock, queueing_lock=lock, schedule_in={"seconds": delay_s}
+                lock=lock,
+                queueing_lock=lock,
+                # procrastinate hands it to timedelta, which takes fractions of a second too.
+                schedule_in={"seconds": delay_s},  # type: ignore[arg-type]
             ).defer_async(code=code)
         except AlreadyEnqueued:
             log.info("a crawl of %s is already waiting", code)
@@ -229,7 +232,8 @@ class TaskQueue:
             self._lanes = processing
             try:
                 await self.app.run_worker_async(
-                    queues=queues,
+                    # None is procrastinate's "every queue", though its annotation omits it.
+                    queues=queues,  # type: ignore[arg-type]
                     concurrency=concurrency,
                     wait=wait,
                     name=f"{socket.gethostname()}-{os.getpid()}",

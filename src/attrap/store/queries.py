@@ -331,10 +331,18 @@ class Status:
 
 
 def status(session: Session) -> Status:
-    documents = dict(
-        session.execute(select(Document.status, func.count()).group_by(Document.status)).all()
-    )
-    hits = dict(session.execute(select(Hit.category, func.count()).group_by(Hit.category)).all())
+    documents: dict[str, int] = {
+        state: count
+        for state, count in session.execute(
+            select(Document.status, func.count()).group_by(Document.status)
+        )
+    }
+    hits: dict[str, int] = {
+        category: count
+        for category, count in session.execute(
+            select(Hit.category, func.count()).group_by(Hit.category)
+        )
+    }
     notifications: dict[str, dict[str, int]] = {}
     for channel, state, count in session.execute(
         select(Notification.channel, Notification.status, func.count()).group_by(

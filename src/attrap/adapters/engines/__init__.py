@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from attrap.adapters.base import Engine
-from attrap.adapters.engines.common import SiteEngine
 from attrap.adapters.engines.dims import DimsEngine
 from attrap.adapters.engines.dsfr import DsfrEngine
 from attrap.adapters.engines.police import PoliceEngine
 from attrap.adapters.engines.regions import RegionsEngine
 from attrap.adapters.registry import AdapterError, AdapterSpec
 
-ENGINES: dict[str, SiteEngine] = {
+ENGINES: dict[str, Engine[Any]] = {
     engine.name: engine for engine in (DsfrEngine(), RegionsEngine(), DimsEngine(), PoliceEngine())
 }
 
 
-def _site_engine(name: str) -> SiteEngine:
+def get_engine(name: str) -> Engine[Any]:
+    """The engine called ``name``; an unknown name is an ``AdapterError`` listing the known ones."""
     try:
         return ENGINES[name]
     except KeyError:
@@ -23,17 +25,12 @@ def _site_engine(name: str) -> SiteEngine:
         raise AdapterError(f"unknown engine '{name}' (known engines: {known})") from None
 
 
-def get_engine(name: str) -> Engine:
-    """The engine called ``name``; an unknown name is an ``AdapterError`` listing the known ones."""
-    return _site_engine(name)
-
-
 def validate_spec(spec: AdapterSpec) -> None:
     """Checks what loading a file cannot: the engine exists, its settings table is valid, and
     no other unknown top-level key hides a typo. Errors name the file."""
     where = spec.source or f"adapter {spec.code}"
     try:
-        engine = _site_engine(spec.engine)
+        engine = get_engine(spec.engine)
     except AdapterError as exc:
         raise AdapterError(f"{where}: key 'engine': {exc}") from None
     unknown = sorted(set(spec.model_extra or {}) - {spec.engine})

@@ -6,52 +6,21 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
-from attrap.adapters.registry import AdapterError, AdapterSpec
+from attrap.adapters.base import CrawlContext, EngineSettings, HtmlPage
+from attrap.adapters.registry import AdapterError
 from attrap.french import MONTHS, fold
-
-
-class EngineSettings(BaseModel):
-    """Base of an engine's settings table; an unknown key is a typo worth an error."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class IncrementalSettings(EngineSettings):
     # Skip what earlier crawls found (see ``Crawl.known``); false for a site that reorders or
     # rewrites its pages, where only a full walk is safe.
     incremental: bool = True
-
-
-class SiteEngine(ABC):
-    """An engine of the registry: a name, its settings model and ``discover``."""
-
-    name: ClassVar[str]
-    settings_model: ClassVar[type[EngineSettings]]
-
-    def settings(self, spec: AdapterSpec) -> EngineSettings:
-        """The spec's ``[<engine>]`` table, validated; errors name the adapter file."""
-        try:
-            return self.settings_model.model_validate(spec.engine_settings())
-        except ValidationError as exc:
-            where = spec.source or f"adapter {spec.code}"
-            problems = "; ".join(
-                f"key '{self.name}.{'.'.join(map(str, e['loc']))}': {e['msg']}"
-                for e in exc.errors()
-            )
-            raise AdapterError(f"{where}: {problems}") from exc
-
-    @abstractmethod
-    def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]: ...
 
 
 # --- Dates and periods -------------------------------------------------------------------------

@@ -17,13 +17,12 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import Field
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
     Period,
     Request,
-    SiteEngine,
     absolute,
     attr,
     find_date,
@@ -44,13 +43,12 @@ class DimsSettings(IncrementalSettings):
     max_pages: int = Field(default=50, ge=1, le=1_000)
 
 
-class DimsEngine(SiteEngine):
+class DimsEngine(Engine[DimsSettings]):
     name = "dims"
     settings_model = DimsSettings
 
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
-        assert isinstance(settings, DimsSettings)
         crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         session_url = context.spec.start_urls[0]
         crawl.claim(Request(session_url))

@@ -33,13 +33,12 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
     Period,
     Request,
-    SiteEngine,
     absolute,
     ancestors,
     attr,
@@ -127,13 +126,12 @@ class Listing:
     unknown_items: int = 0
 
 
-class DsfrEngine(SiteEngine):
+class DsfrEngine(Engine[DsfrSettings]):
     name = "dsfr"
     settings_model = DsfrSettings
 
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
-        assert isinstance(settings, DsfrSettings)
         crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         reader = PageReader(crawl, settings)
         queue: list[tuple[int, int, Visit]] = []

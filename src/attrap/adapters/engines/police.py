@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 
 from pydantic import Field
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
     Period,
     Request,
-    SiteEngine,
     absolute,
     ancestors,
     attr,
@@ -38,13 +37,12 @@ class PoliceSettings(IncrementalSettings):
     max_pages: int = Field(default=30, ge=1, le=1_000)
 
 
-class PoliceEngine(SiteEngine):
+class PoliceEngine(Engine[PoliceSettings]):
     name = "police"
     settings_model = PoliceSettings
 
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
-        assert isinstance(settings, PoliceSettings)
         crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
         queue = deque(Request(url) for url in context.spec.start_urls)
         while queue:

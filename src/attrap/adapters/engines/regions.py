@@ -14,13 +14,11 @@ from dataclasses import dataclass
 
 from pydantic import Field, field_validator
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, EngineSettings, HtmlPage
 from attrap.adapters.engines.common import (
     Crawl,
-    EngineSettings,
     Period,
     Request,
-    SiteEngine,
     absolute,
     attr,
     clean_title,
@@ -63,13 +61,12 @@ class Visit:
     period: Period | None
 
 
-class RegionsEngine(SiteEngine):
+class RegionsEngine(Engine[RegionsSettings]):
     name = "regions"
     settings_model = RegionsSettings
 
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
-        assert isinstance(settings, RegionsSettings)
         crawl = Crawl(context, self.name, settings.max_pages)
         queue = deque(Visit(Request(url), None) for url in context.spec.start_urls)
         while queue:
