@@ -642,7 +642,8 @@ def serve(
     host = host or settings.web.host
     port = port or settings.web.port
     errors.print(f"attrap sur http://{host}:{port}/", highlight=False)
-    uvicorn.run(create_app(database), host=host, port=port, log_level="info")
+    application = create_app(database, cache_seconds=settings.web.cache_seconds)
+    uvicorn.run(application, host=host, port=port, log_level="info")
 
 
 def log_to_stderr() -> None:

@@ -208,6 +208,9 @@ class HealthSettings(_Section):
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Pages, lists and feeds are answered from memory for this long after being computed
+    # (attrap.web.cache); 0 computes every answer.
+    cache_seconds: float = Field(default=30.0, ge=0)
 
 
 class Settings(_Section):

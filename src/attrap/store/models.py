@@ -239,6 +239,8 @@ class Hit(Base):
         Index(None, "document_id", "first_seen_at"),
         # The département page and API: one index range, newest first, no join.
         Index(None, "department", "first_seen_at"),
+        # A département's counts per category, and its hits of one category (migration 0014).
+        Index(None, "department", "category", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

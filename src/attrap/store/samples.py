@@ -243,8 +243,8 @@ def add_sample_hits(
             page_end=sample.page + 1,
         )
         if sample.period is not None:
-            act.facts = _sample_facts(sample, zones[sample.administration_code])
-            act.periods = [_sample_period(sample, zones[sample.administration_code])]
+            act.facts = sample_facts(sample, zones[sample.administration_code])
+            act.periods = [sample_period(sample, zones[sample.administration_code])]
         session.add(
             Hit(
                 act=act,
@@ -262,7 +262,7 @@ def add_sample_hits(
     return count
 
 
-def _sample_facts(sample: SampleHit, zone: ZoneInfo) -> ActFacts:
+def sample_facts(sample: SampleHit, zone: ZoneInfo) -> ActFacts:
     assert sample.period is not None
     start, end = (moment.astimezone(zone) for moment in sample.period)
     sentence = (
@@ -293,7 +293,7 @@ def _sample_facts(sample: SampleHit, zone: ZoneInfo) -> ActFacts:
     )
 
 
-def _sample_period(sample: SampleHit, zone: ZoneInfo) -> ActPeriod:
+def sample_period(sample: SampleHit, zone: ZoneInfo) -> ActPeriod:
     assert sample.period is not None
     start, end = (moment.astimezone(zone) for moment in sample.period)
     last = (end - dt.timedelta(microseconds=1)).date()

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from attrap.store.queries import (
     HIT_CSV_FIELDS,
     HitFilter,
-    count_hits,
     hit_csv_row,
     hit_to_json,
     normalise_department,
@@ -206,13 +205,20 @@ def csv_response(hits: list[dict[str, object]], filename: str) -> Response:
     responses={200: {"content": {"text/csv": {}}}},
 )
 def api_hits(
-    db: SessionDep, hits_filter: FilterDep, format: Literal["json", "csv"] = "json"
+    request: Request,
+    db: SessionDep,
+    hits_filter: FilterDep,
+    format: Literal["json", "csv"] = "json",
 ) -> Response:
-    found = [hit_to_json(h) for h in search_hits(db, hits_filter)]
     if format == "csv":
+        found = [hit_to_json(h) for h in search_hits(db, hits_filter)]
         return csv_response(found, "attrap-detections.csv")
+    # The total comes from the application's count cache, like the pages', and before ``db``
+    # has taken a connection: a request holding one must not wait for a second.
+    total = request.app.state.counts.total(hits_filter)
+    found = [hit_to_json(h) for h in search_hits(db, hits_filter)]
     validated = [HitOut.model_validate(h).model_dump(mode="json") for h in found]
-    return JSONResponse(validated, headers={"X-Total-Count": str(count_hits(db, hits_filter))})
+    return JSONResponse(validated, headers={"X-Total-Count": str(total)})
 
 
 @router.get(
