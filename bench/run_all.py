@@ -62,6 +62,7 @@ BENCHMARKS = [
     Benchmark("startup", ("bench/startup.py",), 600),
     Benchmark("crawl_local", ("bench/crawl_local.py",), 600),
     Benchmark("crawl_incremental", ("bench/crawl_incremental.py",), 900),
+    Benchmark("check_cost", ("bench/check_cost.py",), 600),
     Benchmark("notify_dispatch", ("bench/notify_dispatch.py",), 600),
     Benchmark("extract_throughput", ("-m", "bench.extract_throughput"), 1200),
     Benchmark("peak_memory", ("-m", "bench.peak_memory"), 1200),
