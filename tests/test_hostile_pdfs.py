@@ -102,7 +102,7 @@ def test_scan_of_a_hostile_pdf(hostile: dict[str, Path], name: str, tmp_path: Pa
     else:
         assert result.returncode == 1
         lines = output.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error:"), output
+        assert len(lines) == 1 and lines[0].startswith("erreur :"), output
     if name in UNREADABLE:
         assert any(reason in output for reason in UNREADABLE[name]), output
     if name in ("encrypted-empty-password", "javascript-and-forms"):
