@@ -136,8 +136,8 @@ class Poller:
             self._finished.set()
 
     async def _until_due_or_finished(self, wait_s: float | None) -> None:
-        finished = asyncio.ensure_future(self._finished.wait())
-        waits: set[asyncio.Future[object]] = {finished}
+        finished: asyncio.Future[object] = asyncio.ensure_future(self._finished.wait())
+        waits = {finished}
         if wait_s is not None:
             waits.add(asyncio.ensure_future(self.sleep(wait_s)))
         try:
