@@ -222,6 +222,18 @@ def crawl_settings(data_dir: Path, **crawl: Any) -> Settings:
     )
 
 
+def write_run_config(tmp_path: Path, database_url: str, more: str) -> Path:
+    """``attrap.toml`` for a real command run: data and database of the test, no crawl delay,
+    one attempt per request, then ``more`` (the test's own sections)."""
+    config = tmp_path / "attrap.toml"
+    config.write_text(
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n[database]\nurl = "{database_url}"\n'
+        f"[crawl]\nmin_delay_s = 0\nmax_attempts = 1\n{more}",
+        encoding="utf-8",
+    )
+    return config
+
+
 DOWNLOAD_LINK = re.compile(r'href="(/contenu/telechargement/[^"]+)"')
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attrap.cli import app
-from local_server import LocalServer, html, pdf
+from local_server import LocalServer, html, pdf, write_run_config
 from notify_peers import WebhookReceiver
 
 runner = CliRunner()
@@ -35,17 +35,10 @@ def site(bulletin: bytes) -> Iterator[LocalServer]:
 
 
 def write_config(tmp_path: Path, database_url: str, site: LocalServer, hook: str) -> Path:
-    config = tmp_path / "attrap.toml"
-    config.write_text(
-        f"""
-[storage]
-data_dir = "{tmp_path / "data"}"
-[database]
-url = "{database_url}"
-[crawl]
-min_delay_s = 0
-max_attempts = 1
-[ocr]
+    config = write_run_config(
+        tmp_path,
+        database_url,
+        f"""[ocr]
 enabled = false
 [adapters.overrides."13"]
 start_urls = ["{site.url("/Publications/RAA-et-Archives")}"]
@@ -53,7 +46,6 @@ start_urls = ["{site.url("/Publications/RAA-et-Archives")}"]
 url = "{hook}"
 categories = ["drone", "vsa"]
 """,
-        encoding="utf-8",
     )
     return config
 

@@ -20,7 +20,7 @@ from attrap.health import State, check, health_table, usual_gap_days
 from attrap.scheduling.rhythm import learn_rhythm
 from attrap.store.db import Database
 from attrap.store.models import Administration, CrawlRun, Document, HealthAlert, HealthIncident
-from local_server import LocalServer, html, serve_site
+from local_server import LocalServer, html, serve_site, write_run_config
 from notify_peers import WebhookReceiver
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "a"
@@ -46,17 +46,10 @@ def start_path() -> str:
 
 
 def write_config(tmp_path: Path, database_url: str, site: LocalServer, hook: str) -> Path:
-    config = tmp_path / "attrap.toml"
-    config.write_text(
-        f"""
-[storage]
-data_dir = "{tmp_path / "data"}"
-[database]
-url = "{database_url}"
-[crawl]
-min_delay_s = 0
-max_attempts = 1
-[health]
+    config = write_run_config(
+        tmp_path,
+        database_url,
+        f"""[health]
 late_min_days = 100000  # the saved pages are old: this test is about the layout
 [adapters.overrides."37"]
 start_urls = ["{site.url(start_path())}"]
@@ -65,7 +58,6 @@ url = "{hook}"
 categories = []       # maintainers only: no hit goes there
 maintainers = true
 """,
-        encoding="utf-8",
     )
     return config
 

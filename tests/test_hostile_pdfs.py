@@ -20,7 +20,7 @@ from sqlalchemy import select
 from attrap.store.db import open_database
 from attrap.store.models import Document
 from hostile_pdfs import HOSTILE, READABLE
-from local_server import LocalServer, html, pdf
+from local_server import LocalServer, html, pdf, write_run_config
 
 GIGABYTE = 1024**3
 # Files no reader can open: each must fail, with its reason.
@@ -135,24 +135,16 @@ def hostile_site(hostile: dict[str, Path], bulletin: bytes) -> Iterator[LocalSer
 
 @pytest.mark.slow
 def test_run_over_hostile_pdfs(hostile_site: LocalServer, tmp_path: Path, database_url: str):
-    config = tmp_path / "attrap.toml"
-    config.write_text(
-        f"""
-[storage]
-data_dir = "{tmp_path / "data"}"
-[database]
-url = "{database_url}"
-[crawl]
-min_delay_s = 0
-max_attempts = 1
-[extract]
+    config = write_run_config(
+        tmp_path,
+        database_url,
+        f"""[extract]
 timeout_s = 60
 [processing]
 max_attempts = 2
 [adapters.overrides."13"]
 start_urls = ["{hostile_site.url("/Publications/RAA-et-Archives")}"]
 """,
-        encoding="utf-8",
     )
     first, peak, seconds = attrap("run", "13", "--no-notify", "-c", str(config), timeout=900)
     assert first.returncode == 0, first.stdout + first.stderr

@@ -15,7 +15,7 @@ from attrap.adapters.fixtures import load_manifest
 from attrap.cli import app
 from attrap.store.db import open_database
 from attrap.store.models import CrawlRun, Document
-from local_server import LocalServer, serve_site
+from local_server import LocalServer, serve_site, write_run_config
 
 SITE = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "a"
 
@@ -35,20 +35,7 @@ def write_config(tmp_path: Path, database_url: str, start_urls: dict[str, str]) 
         f'[adapters.overrides."{code}"]\nstart_urls = ["{url}"]\n'
         for code, url in start_urls.items()
     )
-    config = tmp_path / "attrap.toml"
-    config.write_text(
-        f"""
-[storage]
-data_dir = "{tmp_path / "data"}"
-[database]
-url = "{database_url}"
-[crawl]
-min_delay_s = 0
-max_attempts = 1
-{overrides}""",
-        encoding="utf-8",
-    )
-    return config
+    return write_run_config(tmp_path, database_url, overrides)
 
 
 def start_url(site: LocalServer, folder: Path) -> str:

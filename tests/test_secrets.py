@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from attrap.cli import app
 from attrap.store.db import open_database
 from attrap.web.app import create_app
-from local_server import LocalServer, html, pdf
+from local_server import LocalServer, html, pdf, write_run_config
 from notify_peers import HttpPeer, Reply, Request, SmtpServer
 from test_end_to_end import BULLETIN, LISTING
 
@@ -49,17 +49,10 @@ def test_secrets_appear_nowhere(
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     mastodon, hook, smtp = Echo(), Echo(), SmtpServer()
-    config = tmp_path / "attrap.toml"
-    config.write_text(
-        f"""
-[storage]
-data_dir = "{tmp_path / "data"}"
-[database]
-url = "{database_url}"
-[crawl]
-min_delay_s = 0
-max_attempts = 1
-[ocr]
+    config = write_run_config(
+        tmp_path,
+        database_url,
+        f"""[ocr]
 enabled = false
 [adapters.overrides."13"]
 start_urls = ["{site.url("/Publications/RAA-et-Archives")}"]
@@ -83,7 +76,6 @@ secret_env = "ATTRAP_WEBHOOK_SECRET"
 categories = ["drone"]
 max_attempts = 1
 """,
-        encoding="utf-8",
     )
     outputs = []
     try:
