@@ -40,8 +40,14 @@ from sqlalchemy import func, select, text
 from attrap.adapters.registry import load_adapters, sync_administrations
 from attrap.config import Settings
 from attrap.store.db import Database, open_database
-from attrap.store.models import Administration, Hit
-from attrap.store.samples import SampleHit, sample_facts, sample_hits, sample_period
+from attrap.store.models import Hit
+from attrap.store.samples import (
+    SampleHit,
+    filed_administrations,
+    sample_facts,
+    sample_hits,
+    sample_period,
+)
 
 HITS_PER_DOCUMENT = 20
 YEARS = 10
@@ -140,13 +146,7 @@ def fill(database: Database, hits: int) -> None:
     started = time.perf_counter()
     with database.session() as session:
         sync_administrations(session, load_adapters(Settings()))
-        administrations = session.execute(
-            select(Administration.code, Administration.department, Administration.timezone).where(
-                Administration.department.is_not(None)
-            )
-        ).all()
-    departments = {code: department for code, department, _ in administrations}
-    zones = {code: ZoneInfo(zone) for code, _, zone in administrations}
+        departments, zones = filed_administrations(session)
     samples = sample_hits(departments, hits, seed=1, today=dt.date.today(), days=365 * YEARS)
     with database.engine.connect() as connection:
         raw = connection.connection.driver_connection

@@ -208,18 +208,26 @@ def sample_hits(
         )
 
 
-def add_sample_hits(
-    session: Session, count: int, *, seed: int = 0, today: dt.date | None = None
-) -> int:
-    """Store ``count`` sample hits, one bulletin each, for the administrations already in the
-    database that are filed under a département. Returns how many were added."""
+def filed_administrations(session: Session) -> tuple[dict[str, str], dict[str, ZoneInfo]]:
+    """The administrations filed under a département: their département and their time zone,
+    by code — what sample hits are spread over."""
     rows = session.execute(
         select(Administration.code, Administration.department, Administration.timezone).where(
             Administration.department.is_not(None)
         )
     ).all()
-    departments = {code: department for code, department, _ in rows}
-    zones = {code: ZoneInfo(timezone) for code, _, timezone in rows}
+    return (
+        {code: department for code, department, _ in rows},
+        {code: ZoneInfo(timezone) for code, _, timezone in rows},
+    )
+
+
+def add_sample_hits(
+    session: Session, count: int, *, seed: int = 0, today: dt.date | None = None
+) -> int:
+    """Store ``count`` sample hits, one bulletin each, for the administrations already in the
+    database that are filed under a département. Returns how many were added."""
+    departments, zones = filed_administrations(session)
     if not departments:
         raise ValueError("no administration filed under a département: sync the adapters first")
     offset = session.scalar(select(func.count(Document.id))) or 0
