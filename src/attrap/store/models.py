@@ -1,7 +1,8 @@
-"""SQLAlchemy 2 models. Table and column names are part of the contract (DESIGN.md § Storage).
+"""SQLAlchemy 2 models. Table and column names are part of the contract (the shared design notes,
+DESIGN.md § Storage, outside this repository).
 
-Schema changes go through Alembic (``alembic/versions``); ``tests/test_migrations.py`` fails when
-the models and the migrations disagree.
+Schema changes go through Alembic (``alembic/versions``); ``tests/test_store.py``
+(``test_migrations_match_models``) fails when the models and the migrations disagree.
 """
 
 from __future__ import annotations
