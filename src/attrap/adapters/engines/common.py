@@ -240,6 +240,10 @@ class Crawl:
         known = sum(self.known(ref.url) for ref in refs)
         return not reached_old and not self.stops_at_known_page(known, len(refs) - known)
 
+    def settled(self, request: Request, period: Period | None) -> bool:
+        """A quick check does not fetch this dated list page (see ``CrawlContext.settled``)."""
+        return period is not None and self.context.settled(request.url, period.end)
+
     def on_site(self, url: str) -> bool:
         return urlsplit(url).hostname in self.hosts
 

@@ -70,7 +70,8 @@ class RegionsEngine(Engine[RegionsSettings]):
         start = [Visit(Request(url), None) for url in context.spec.start_urls]
 
         def read(page: HtmlPage, visit: Visit) -> tuple[list[DocumentRef], list[Visit]]:
-            return read_page(page, visit, crawl, settings)
+            refs, visits = read_page(page, visit, crawl, settings)
+            return refs, [v for v in visits if not crawl.settled(v.request, v.period)]
 
         async for ref in crawl.walk(start, read, request_of=lambda visit: visit.request):
             yield ref
