@@ -302,8 +302,9 @@ class Crawl:
         """Raised after the last reference is given, so what was found is kept."""
         if self.truncated:
             raise AdapterError(
-                f"{self.context.spec.code}: crawl stopped after {self.pages} pages "
-                f"([{self.engine}] max_pages = {self.max_pages}); older bulletins may be missing"
+                f"{self.context.spec.code} : parcours arrêté après {self.pages} pages "
+                f"([{self.engine}] max_pages = {self.max_pages}) ; des recueils plus anciens "
+                "peuvent manquer"
             )
 
 

@@ -70,8 +70,9 @@ def read_list(
     if not rows:
         if first and "aucun" not in fold(text_of(tree.body)):
             raise AdapterError(
-                f"{crawl.context.spec.code}: {page.url} answered a page without acts "
-                f"({ROWS}): the DIMS session cookie set by the start page was not sent back"
+                f"{crawl.context.spec.code} : {page.url} a répondu une page sans actes "
+                f"({ROWS}) : le cookie de session DIMS posé par la page de départ n'a pas été "
+                "renvoyé"
             )
         return [], []
     refs: list[DocumentRef] = []

@@ -60,8 +60,8 @@ def read_decrees(
     block = tree.css_first(BLOCK)
     if block is None:
         raise AdapterError(
-            f"{crawl.context.spec.code}: {page.url} has no decree list ({BLOCK}); "
-            "probably an anti-bot challenge page"
+            f"{crawl.context.spec.code} : {page.url} n'a pas de liste d'arrêtés ({BLOCK}) ; "
+            "sans doute une page de vérification anti-robot"
         )
     refs: list[DocumentRef] = []
     reached_old = False
