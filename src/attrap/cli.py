@@ -712,8 +712,7 @@ def worker(
 def status_command(config: ConfigOption = None) -> None:
     """Show documents, hits, notifications and the health of each administration."""
     from attrap.health import health_table
-    from attrap.notify.outbox import failed_notifications
-    from attrap.store.queries import status
+    from attrap.store.queries import failed_notifications, status
 
     database = database_from(settings_from(config))
     with database.session() as session:

@@ -428,34 +428,6 @@ class _ChannelDispatch:
         return dt.timedelta(seconds=min(seconds, self.cfg.retry_max_s))
 
 
-@dataclass(frozen=True)
-class FailedNotification:
-    channel: str
-    hit_id: int
-    attempts: int
-    last_error: str | None
-    act_title: str
-
-
-def failed_notifications(session: Session, limit: int = 20) -> list[FailedNotification]:
-    """The most recent failed notifications with their last error, for ``attrap status``."""
-    rows = session.execute(
-        select(
-            Notification.channel,
-            Notification.hit_id,
-            Notification.attempts,
-            Notification.last_error,
-            Act.title,
-        )
-        .join(Notification.hit)
-        .join(Hit.act)
-        .where(Notification.status == FAILED)
-        .order_by(Notification.id.desc())
-        .limit(limit)
-    ).all()
-    return [FailedNotification(*row) for row in rows]
-
-
 def requeue_failed(session: Session, channel: str | None = None) -> int:
     """Give failed notifications (of one channel) a fresh set of attempts, due now; how many.
 
