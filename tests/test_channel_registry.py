@@ -27,9 +27,10 @@ from attrap.notify.channel import (
     Receipt,
     http_error,
 )
-from attrap.notify.outbox import dispatch, enqueue, requeue_failed
+from attrap.notify.outbox import dispatch, enqueue
 from attrap.store.db import Database
 from attrap.store.models import HealthAlert, HealthIncident
+from local_server import write_run_config
 from notify_peers import HttpPeer, Reply, Request
 from test_notify import add_hits, rows, settings_for
 
@@ -190,14 +191,18 @@ def test_a_registered_kind_delivers_hits_digests_and_alerts(
         assert (alert.channel, alert.status) == ("ring", "sent")
 
 
-def test_a_registered_kind_fails_retries_and_keeps_its_secret(
+def test_a_registered_kind_fails_is_requeued_and_keeps_its_secret(
     ring_kind: registry.ChannelKind,
     ring: RingServer,
     database: Database,
+    database_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    settings = settings_for(database, tmp_path, ring={"url": ring.url, "max_attempts": 1})
+    config = write_run_config(
+        tmp_path, database_url, f'[notify.ring]\nurl = "{ring.url}"\nmax_attempts = 1\n'
+    )
+    settings = load_settings(config)
     monkeypatch.setenv("RING_TOKEN", TOKEN + "-wrong")
     ids = add_hits(database, [("13", "drone")])
     enqueue_now(database, settings, ids)
@@ -207,10 +212,18 @@ def test_a_registered_kind_fails_retries_and_keeps_its_secret(
     assert row.status == "failed" and row.last_error is not None
     assert "401" in row.last_error and "***" in row.last_error
     assert TOKEN not in row.last_error
+    shown = runner.invoke(app, ["status", "-c", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert "Notifications en échec" in shown.output and "ring" in shown.output
+    assert TOKEN not in shown.output
+
     monkeypatch.setenv("RING_TOKEN", TOKEN)
-    with database.session() as session:
-        assert requeue_failed(session, "ring") == 1
-    assert dispatch(database, settings).channels["ring"].sent == 1
+    retried = runner.invoke(app, ["notify", "retry", "ring", "-c", str(config)])
+    assert retried.exit_code == 0, retried.output
+    assert "1 notification(s) remise(s) en file" in retried.output
+    assert runner.invoke(app, ["notify", "dispatch", "-c", str(config)]).exit_code == 0
+    [row] = rows(database, "ring")
+    assert (row.status, row.remote_id, row.attempts) == ("sent", "ring-2", 1)
 
 
 def test_notify_test_on_a_registered_kind(
