@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from attrap.cli import app
 from attrap.config import ConfigError, load_settings
+from attrap.notify.registry import MastodonSettings
 
 runner = CliRunner()
 
@@ -24,7 +25,7 @@ def test_defaults_use_sqlite_under_data_dir(monkeypatch: pytest.MonkeyPatch, tmp
     settings = load_settings()
     assert settings.database.url == f"sqlite:///{settings.storage.data_dir / 'attrap.db'}"
     assert settings.crawl.not_before == dt.date(2024, 1, 1)
-    assert settings.notify.mastodon is None
+    assert settings.notify.channels == {}
 
 
 def test_lookup_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -56,8 +57,9 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     )
     monkeypatch.setenv("MY_TOKEN", "s3cret")
     settings = load_settings(path)
-    assert settings.notify.mastodon is not None
-    assert settings.secret(settings.notify.mastodon.token_env) == "s3cret"
+    mastodon = settings.notify.channels["mastodon"]
+    assert isinstance(mastodon, MastodonSettings)
+    assert settings.secret(mastodon.token_env) == "s3cret"
 
 
 @pytest.mark.parametrize(

@@ -728,8 +728,7 @@ def worker(
 def status_command(config: ConfigOption = None) -> None:
     """Afficher documents, détections, notifications et l'état de chaque administration."""
     from attrap.health import health_table
-    from attrap.notify.outbox import failed_notifications
-    from attrap.store.queries import status
+    from attrap.store.queries import failed_notifications, status
 
     database = database_from(settings_from(config))
     with database.session() as session:

@@ -7,13 +7,23 @@ Secrets never live in the file: it names environment variables (``*_env`` keys).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 APP_NAME = "attrap"
@@ -123,7 +133,8 @@ class FactsSettings(_Section):
 
 
 class ChannelSettings(_Section):
-    """What every notification channel shares: routing, retries, bursts."""
+    """What every notification channel shares: routing, retries, bursts. Each channel kind's
+    settings model (``attrap.notify.registry``) derives from it."""
 
     enabled: bool = True
     # Category ids or globs; unset: the categories the rules notify (``notify = true``).
@@ -139,40 +150,59 @@ class ChannelSettings(_Section):
     # ``categories = []`` it receives only those.
     maintainers: bool = False
 
+    def secret_names(self) -> list[str]:
+        """The environment variables named by the channel's ``*_env`` keys (its secrets)."""
+        return [value for key, value in self if key.endswith("_env") and value]
 
-class MastodonSettings(ChannelSettings):
-    instance: str = ""
-    token_env: str = "ATTRAP_MASTODON_TOKEN"
-    visibility: str = "public"
-    language: str = "fr"
-
-
-class EmailSettings(ChannelSettings):
-    host: str = ""
-    port: int = 587
-    starttls: bool = True
-    ssl: bool = False
-    user: str = ""
-    password_env: str = ""
-    sender: str = ""
-    to: list[str] = Field(default_factory=list)
-    digest: bool = False
+    def always_digests(self) -> bool:
+        """Whether every dispatch sends what is due as one digest, however few."""
+        return False
 
 
-class WebhookSettings(ChannelSettings):
-    url: str = ""
-    secret_env: str = ""
-    categories: list[str] = Field(default_factory=lambda: ["*"])
-
-
-class NotifySettings(_Section):
+class _NotifyKeys(_Section):
     since: dt.date | None = None
     # How long a dispatcher owns the rows it claimed; a crashed one's rows are retried after it.
     # Keep it well under an hour: Mastodon remembers an Idempotency-Key for one hour.
     lease_s: float = Field(default=300.0, gt=0)
-    mastodon: MastodonSettings | None = None
-    email: EmailSettings | None = None
-    webhook: WebhookSettings | None = None
+
+
+@functools.cache
+def _notify_model(kinds: tuple[tuple[str, type[ChannelSettings]], ...]) -> type[_NotifyKeys]:
+    """``[notify]`` as one model: its own keys and an optional table per channel kind, so that
+    pydantic reports a bad or unknown key under its full name (``notify.email.port``)."""
+    tables: dict[str, Any] = {name: (model | None, None) for name, model in kinds}
+    return create_model("NotifySettings", __base__=_NotifyKeys, **tables)
+
+
+class NotifySettings(_NotifyKeys):
+    """``[notify]``: its own keys, and a table per channel kind of ``attrap.notify.registry``
+    (``[notify.mastodon]``, ``[notify.email]``, …) validated by that kind's settings model."""
+
+    _channels: dict[str, ChannelSettings] = PrivateAttr(default_factory=dict)
+
+    @property
+    def channels(self) -> dict[str, ChannelSettings]:
+        """The configured channels, enabled or not, by name, in the registry's order."""
+        return self._channels
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _channel_tables(
+        cls, data: Any, handler: ModelWrapValidatorHandler[NotifySettings]
+    ) -> NotifySettings:
+        if not isinstance(data, dict):
+            return handler(data)
+        # Imported here: the registry's settings models derive from ChannelSettings above.
+        from attrap.notify import registry
+
+        kinds = registry.kinds()
+        model = _notify_model(tuple((kind.name, kind.settings) for kind in kinds))
+        checked = model.model_validate(data)
+        notify = handler({key: getattr(checked, key) for key in _NotifyKeys.model_fields})
+        notify._channels = {
+            kind.name: table for kind in kinds if (table := getattr(checked, kind.name)) is not None
+        }
+        return notify
 
 
 class ScheduleSettings(_Section):
@@ -249,12 +279,7 @@ class Settings(_Section):
     def redact(self, text: str) -> str:
         """``text`` with every configured secret masked: a remote (or a proxy) may echo what it
         was sent into an error that is then stored, logged and shown."""
-        notify = self.notify
-        names = [
-            notify.mastodon.token_env if notify.mastodon else "",
-            notify.email.password_env if notify.email else "",
-            notify.webhook.secret_env if notify.webhook else "",
-        ]
+        names = [name for cfg in self.notify.channels.values() for name in cfg.secret_names()]
         for value in filter(None, map(self.secret, names)):
             text = text.replace(value, "***")
         return text

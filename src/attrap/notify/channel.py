@@ -9,11 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
-
-from attrap import http
+if TYPE_CHECKING:
+    import httpx
 
 HitJson = dict[str, Any]
 """A hit as ``attrap.store.queries.hit_to_json`` renders it (the shared DESIGN.md § JSON hit)."""
@@ -129,6 +128,8 @@ def http_error(response: httpx.Response, now: dt.datetime) -> DeliveryError:
 def retry_after(response: httpx.Response, now: dt.datetime) -> dt.datetime | None:
     """When the remote says we may try again: ``Retry-After`` (seconds or HTTP date), else
     Mastodon's ``X-RateLimit-Reset`` (ISO 8601); None when it does not say."""
+    from attrap import http  # the HTTP client, imported by the channels that use it anyway
+
     return http.retry_after(response.headers.get("Retry-After"), now) or rate_limit_reset(response)
 
 

@@ -14,9 +14,10 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from attrap.config import EmailSettings
+from attrap.config import Settings
 from attrap.notify import messages
 from attrap.notify.channel import ChannelConfigError, Delivery, DeliveryError, Receipt
+from attrap.notify.registry import EmailSettings
 
 
 def build_message(
@@ -88,3 +89,8 @@ class EmailChannel:
 
     def close(self) -> None:
         """Nothing to release: each delivery opens and closes its own SMTP session."""
+
+
+def open_channel(cfg: EmailSettings, settings: Settings) -> EmailChannel:
+    """The channel of ``[notify.email]`` (see ``attrap.notify.registry``)."""
+    return EmailChannel(cfg, settings.secret(cfg.password_env))

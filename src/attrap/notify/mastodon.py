@@ -12,7 +12,7 @@ import datetime as dt
 
 import httpx
 
-from attrap.config import MastodonSettings
+from attrap.config import Settings
 from attrap.notify import messages
 from attrap.notify.channel import (
     ChannelConfigError,
@@ -22,6 +22,7 @@ from attrap.notify.channel import (
     http_error,
     rate_limit_reset,
 )
+from attrap.notify.registry import MastodonSettings
 
 
 class MastodonChannel:
@@ -89,3 +90,8 @@ class MastodonChannel:
 
     def close(self) -> None:
         self._client.close()
+
+
+def open_channel(cfg: MastodonSettings, settings: Settings) -> MastodonChannel:
+    """The channel of ``[notify.mastodon]`` (see ``attrap.notify.registry``)."""
+    return MastodonChannel(cfg, settings.secret(cfg.token_env), settings.crawl.user_agent)

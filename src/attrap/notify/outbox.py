@@ -34,8 +34,9 @@ from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from attrap.config import ChannelSettings, EmailSettings, Settings
+from attrap.config import ChannelSettings, Settings
 from attrap.matching.categories import catalogue
+from attrap.notify import registry
 from attrap.notify.channel import (
     Channel,
     ChannelConfigError,
@@ -48,15 +49,11 @@ from attrap.notify.channel import (
     digest_key,
     hit_key,
 )
-from attrap.notify.email import EmailChannel
-from attrap.notify.mastodon import MastodonChannel
 from attrap.notify.messages import sample_hit
-from attrap.notify.webhook import WebhookChannel
 from attrap.store.db import Database
 from attrap.store.models import Act, Administration, Document, Hit, Notification, utcnow
 from attrap.store.queries import hit_to_json
 
-CHANNELS = ("mastodon", "email", "webhook")
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # Hits per statement: 500 ids in IN (…), and 500 × channels × 6 values per INSERT, stay well
@@ -66,12 +63,7 @@ _BATCH = 500
 
 def channel_settings(settings: Settings) -> dict[str, ChannelSettings]:
     """The configured and enabled channels, by name."""
-    configured: dict[str, ChannelSettings | None] = {
-        "mastodon": settings.notify.mastodon,
-        "email": settings.notify.email,
-        "webhook": settings.notify.webhook,
-    }
-    return {name: cfg for name, cfg in configured.items() if cfg is not None and cfg.enabled}
+    return {name: cfg for name, cfg in settings.notify.channels.items() if cfg.enabled}
 
 
 def routes(
@@ -170,21 +162,16 @@ class DispatchReport:
 
 def open_channel(name: str, settings: Settings) -> Channel:
     """The channel ``name`` built from the settings; ChannelConfigError when it cannot be used."""
-    if name not in CHANNELS:
-        raise ChannelConfigError(f"unknown channel {name!r}: choose one of {', '.join(CHANNELS)}")
-    notify = settings.notify
-    user_agent = settings.crawl.user_agent
-    if name == "mastodon" and notify.mastodon:
-        return MastodonChannel(
-            notify.mastodon, settings.secret(notify.mastodon.token_env), user_agent
+    kind = registry.get(name)
+    if kind is None:
+        names = ", ".join(known.name for known in registry.kinds())
+        raise ChannelConfigError(f"unknown channel {name!r}: choose one of {names}")
+    cfg = settings.notify.channels.get(name)
+    if cfg is None:
+        raise ChannelConfigError(
+            f"channel {name!r} is not configured: add a [notify.{name}] section"
         )
-    if name == "email" and notify.email:
-        return EmailChannel(notify.email, settings.secret(notify.email.password_env))
-    if name == "webhook" and notify.webhook:
-        return WebhookChannel(
-            notify.webhook, settings.secret(notify.webhook.secret_env), user_agent
-        )
-    raise ChannelConfigError(f"channel {name!r} is not configured: add a [notify.{name}] section")
+    return kind.open(cfg, settings)
 
 
 def send_test(settings: Settings, name: str) -> Receipt:
@@ -363,8 +350,7 @@ class _ChannelDispatch:
         return units
 
     def _wants_digest(self, fresh: int) -> bool:
-        always = isinstance(self.cfg, EmailSettings) and self.cfg.digest
-        return fresh > self.cfg.digest_threshold or (always and fresh > 1)
+        return fresh > self.cfg.digest_threshold or (self.cfg.always_digests() and fresh > 1)
 
     def _renew(self, unit: _Unit) -> bool:
         """Extend our lease on the unit's rows just before sending; False if we lost them."""
@@ -440,34 +426,6 @@ class _ChannelDispatch:
     def _backoff(self, attempts: int) -> dt.timedelta:
         seconds = self.cfg.retry_base_s * 2 ** (attempts - 1)
         return dt.timedelta(seconds=min(seconds, self.cfg.retry_max_s))
-
-
-@dataclass(frozen=True)
-class FailedNotification:
-    channel: str
-    hit_id: int
-    attempts: int
-    last_error: str | None
-    act_title: str
-
-
-def failed_notifications(session: Session, limit: int = 20) -> list[FailedNotification]:
-    """The most recent failed notifications with their last error, for ``attrap status``."""
-    rows = session.execute(
-        select(
-            Notification.channel,
-            Notification.hit_id,
-            Notification.attempts,
-            Notification.last_error,
-            Act.title,
-        )
-        .join(Notification.hit)
-        .join(Hit.act)
-        .where(Notification.status == FAILED)
-        .order_by(Notification.id.desc())
-        .limit(limit)
-    ).all()
-    return [FailedNotification(*row) for row in rows]
 
 
 def requeue_failed(session: Session, channel: str | None = None) -> int:

@@ -19,8 +19,9 @@ from dataclasses import asdict
 
 import httpx
 
-from attrap.config import WebhookSettings
+from attrap.config import Settings
 from attrap.notify.channel import ChannelConfigError, Delivery, DeliveryError, Receipt, http_error
+from attrap.notify.registry import WebhookSettings
 
 SIGNATURE_HEADER = "X-Attrap-Signature"
 DELIVERY_HEADER = "X-Attrap-Delivery"
@@ -82,3 +83,8 @@ class WebhookChannel:
 
     def close(self) -> None:
         self._client.close()
+
+
+def open_channel(cfg: WebhookSettings, settings: Settings) -> WebhookChannel:
+    """The channel of ``[notify.webhook]`` (see ``attrap.notify.registry``)."""
+    return WebhookChannel(cfg, settings.secret(cfg.secret_env), settings.crawl.user_agent)

@@ -1,4 +1,5 @@
-"""Read side: the hit search shared by the CLI, the web page, the API and the feeds."""
+"""Read side: the hit search shared by the CLI, the web page, the API and the feeds, and the counts
+and lists behind ``attrap status`` and ``/sante``."""
 
 from __future__ import annotations
 
@@ -363,6 +364,34 @@ def status(session: Session) -> Status:
         )
     )
     return Status(documents, hits, notifications, last_runs)
+
+
+@dataclass(frozen=True)
+class FailedNotification:
+    channel: str
+    hit_id: int
+    attempts: int
+    last_error: str | None
+    act_title: str
+
+
+def failed_notifications(session: Session, limit: int = 20) -> list[FailedNotification]:
+    """The most recent failed notifications with their last error, for ``attrap status``."""
+    rows = session.execute(
+        select(
+            Notification.channel,
+            Notification.hit_id,
+            Notification.attempts,
+            Notification.last_error,
+            Act.title,
+        )
+        .join(Notification.hit)
+        .join(Hit.act)
+        .where(Notification.status == "failed")
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    ).all()
+    return [FailedNotification(*row) for row in rows]
 
 
 @dataclass(frozen=True)
