@@ -514,9 +514,10 @@ def adapters_check(
     fixtures: Annotated[Path | None, typer.Option(help="Serve the site from saved HTML.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Crawl one administration and print what it finds, newest first."""
+    """Crawl one administration and print what it finds, newest first, and the structure
+    the engine detected."""
     from attrap.adapters.fixtures import FixtureError
-    from attrap.adapters.maintain import check_adapter
+    from attrap.adapters.maintain import check_adapter, pin_lines, structure_lines
     from attrap.adapters.registry import AdapterError
 
     settings = settings_from(config)
@@ -533,8 +534,21 @@ def adapters_check(
         console.print(table)
     pages = f" ({report.pages} pages lues)" if report.pages is not None else ""
     console.print(f"{len(report.refs)} bulletin(s) trouvé(s){pages}.", highlight=False)
+    if report.structure is not None:
+        console.print("Structure détectée :", highlight=False)
+        for line in structure_lines(report.structure):
+            console.print(f"  {line}", highlight=False, markup=False)
+        pins = pin_lines(report.structure) if report.ok else []
+        if pins:
+            console.print(
+                f"Pour la figer, dans le fichier de l'adaptateur {code} :", highlight=False
+            )
+            for line in pins:
+                console.print(f"  {line}", highlight=False, markup=False)
     if report.error is not None:
-        errors.print(f"[bold red]erreur :[/] {report.error}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[bold red]erreur :[/] {escape(str(report.error))}", highlight=False, soft_wrap=True
+        )
     if not report.ok:
         raise typer.Exit(1)
 

@@ -58,6 +58,43 @@ def test_check_unknown_code(config: Path):
     assert "unknown administration code(s): 999" in result.stderr
 
 
+def test_check_prints_the_structure_it_detected(config: Path):
+    result = runner.invoke(
+        app, ["adapters", "check", "05", "--fixtures", str(SITES / "c"), "-c", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Structure détectée :" in out
+    assert "moteur (famille de sites) : dsfr" in out
+    assert "pagination : du plus ancien au plus récent (3 pages de liste)" in out
+    assert "pages de détail : suivies (4 pages)" in out
+    assert "menus déroulants : aucun" in out
+    assert "niveaux jusqu'aux bulletins : année (4 pages)" in out
+    assert 'pagination = "oldest-first"' in out and 'levels = ["year"]' in out
+
+    menus = runner.invoke(
+        app, ["adapters", "check", "35", "--fixtures", str(SITES / "e"), "-c", str(config)]
+    )
+    assert "menus déroulants : Archives-des-RAA-liste-docs (POST, 1 page)" in menus.stdout
+    dims = runner.invoke(
+        app, ["adapters", "check", "57", "--fixtures", str(SITES / "dims"), "-c", str(config)]
+    )
+    assert "moteur (famille de sites) : dims, parcours fixe" in dims.stdout
+
+
+def test_check_names_an_invalid_pin_and_its_file(config: Path, tmp_path: Path):
+    adapters = tmp_path / "prefectures"
+    adapters.mkdir()
+    text = (REPO / "prefectures" / "05.toml").read_text("utf-8")
+    (adapters / "05.toml").write_text(text + "[dsfr]\npagination = 'newest'\n", "utf-8")
+    result = runner.invoke(
+        app, ["adapters", "check", "05", "--fixtures", str(SITES / "c"), "-c", str(config)]
+    )
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"erreur : {adapters / '05.toml'}: key 'dsfr.pagination': ")
+
+
 def test_new_writes_an_adapter_and_a_failing_test_then_refuses_to_overwrite(
     config: Path, tmp_path: Path
 ):

@@ -52,6 +52,24 @@ def nothing_known(url: str) -> bool:
     return False
 
 
+@dataclass
+class Structure:
+    """What an engine decided about a site's structure during one crawl: ``attrap adapters
+    check`` prints it and a recording keeps it. ``engine`` names the site family; an engine
+    that detects more (``dsfr``: pagination order, detail pages, menus, levels) subclasses it,
+    fills it in as it reads pages and hands it over through ``CrawlContext.on_structure``."""
+
+    engine: str
+
+    def pins(self) -> dict[str, object]:
+        """The engine settings that would pin what this crawl decided (none by default)."""
+        return {}
+
+
+def ignore_structure(structure: Structure) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class CrawlContext:
     """What an engine gets for one crawl, including what earlier crawls of the administration
@@ -61,7 +79,8 @@ class CrawlContext:
     - ``known_since``: earlier crawls that ran to their end saw every bulletin published on or
       after this date (None: no such crawl). Only when it is not after ``not_before`` may an
       engine stop walking a list at a page whose items are all known; otherwise the older pages
-      hold bulletins no crawl has looked for yet.
+      hold bulletins no crawl has looked for yet;
+    - ``on_structure``: given the ``Structure`` the engine fills in (``attrap adapters check``).
     """
 
     spec: AdapterSpec
@@ -69,6 +88,7 @@ class CrawlContext:
     not_before: dt.date
     known: Callable[[str], bool] = nothing_known
     known_since: dt.date | None = None
+    on_structure: Callable[[Structure], None] = ignore_structure
 
 
 class EngineSettings(BaseModel):

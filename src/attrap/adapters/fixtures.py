@@ -17,6 +17,8 @@ Used by ``attrap adapters check CODE --fixtures DIR`` and by the tests.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,3 +127,21 @@ class FixtureFetcher:
     @property
     def requested_urls(self) -> list[str]:
         return [r.url for r in self.requests]
+
+
+def toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        # A JSON string is a TOML basic string, but for DEL, which TOML wants escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        pairs = (f"{toml_value(str(k))} = {toml_value(v)}" for k, v in sorted(value.items()))
+        return "{ " + ", ".join(pairs) + " }" if value else "{}"
+    raise TypeError(f"no TOML form for {value!r}")

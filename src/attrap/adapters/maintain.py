@@ -1,4 +1,5 @@
-"""Maintainers' tools behind ``attrap adapters new`` and ``attrap adapters check``."""
+"""Maintainers' tools behind ``attrap adapters new`` and ``attrap adapters check``, and the
+structure the engine decided on, described in French for the CLI."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from attrap.adapters.base import CrawlContext, DocumentRef, PageFetcher
+from attrap.adapters.base import CrawlContext, DocumentRef, PageFetcher, Structure
 from attrap.adapters.engines import get_engine, validate_spec
-from attrap.adapters.fixtures import FixtureFetcher
+from attrap.adapters.engines.dsfr import DsfrStructure
+from attrap.adapters.fixtures import FixtureFetcher, toml_value
 from attrap.adapters.registry import AdapterError, AdapterSpec, load_adapters, select_adapters
 from attrap.config import Settings
 
 
 @dataclass
 class CrawlReport:
-    """What one crawl found (newest first) and the error that stopped it, if any."""
+    """What one crawl found (newest first), the error that stopped it, if any, and the
+    structure the engine decided on."""
 
     refs: list[DocumentRef] = field(default_factory=list)
     error: Exception | None = None
     pages: int | None = None
+    structure: Structure | None = None
 
     @property
     def ok(self) -> bool:
@@ -39,10 +43,16 @@ def newest_first(refs: list[DocumentRef]) -> list[DocumentRef]:
 async def crawl(spec: AdapterSpec, fetcher: PageFetcher, not_before: dt.date) -> CrawlReport:
     """Runs the adapter's engine to the end, keeping what it found before any error."""
     report = CrawlReport()
+
+    def keep(structure: Structure) -> None:
+        report.structure = structure
+
     try:
         validate_spec(spec)
         engine = get_engine(spec.engine)
-        async for ref in engine.discover(CrawlContext(spec, fetcher, not_before)):
+        report.structure = Structure(engine.name)  # unless the engine gives a richer one
+        context = CrawlContext(spec, fetcher, not_before, on_structure=keep)
+        async for ref in engine.discover(context):
             report.refs.append(ref)
     except Exception as exc:  # a maintainer's check shows every failure instead of a traceback
         report.error = exc
@@ -63,6 +73,92 @@ async def check_adapter(settings: Settings, code: str, fixtures: Path | None) ->
 
     async with HttpClient(settings) as client:
         return await crawl(spec, client, not_before)
+
+
+# --- What the engine decided, in French ------------------------------------------------------
+
+ORDERS = {
+    "newest-first": "du plus récent au plus ancien",
+    "oldest-first": "du plus ancien au plus récent",
+}
+LEVELS = {"section": "rubrique", "year": "année", "month": "mois", "day": "jour"}
+
+
+def _pages(count: int) -> str:
+    return f"{count} page{'s' if count > 1 else ''}"
+
+
+def _chain(levels: tuple[str, ...] | list[str]) -> str:
+    return " → ".join(LEVELS.get(level, level) for level in levels) or "la page de départ"
+
+
+def structure_lines(structure: Structure) -> list[str]:
+    """What the crawl decided about the site's structure, one French line per choice."""
+    if not isinstance(structure, DsfrStructure):
+        return [f"moteur (famille de sites) : {structure.engine}, parcours fixe"]
+    pinned = structure.pinned
+
+    def mark(key: str) -> str:
+        return " — épinglé" if key in pinned else ""
+
+    lines = [f"moteur (famille de sites) : {structure.engine}"]
+    orders = structure.orders
+    paginated = sum(orders.values())
+    order = structure.pagination
+    if order is not None:
+        detail = f"{ORDERS[order]} ({_pages(paginated)} de liste)"
+        other = "oldest-first" if order == "newest-first" else "newest-first"
+        if "pagination" in pinned and orders[other]:
+            detail += f" ; les dates de {_pages(orders[other])} disent : {ORDERS[other]}"
+        lines.append(f"pagination : {detail}{mark('pagination')}")
+    elif paginated:
+        lines.append(
+            f"pagination : sens indéterminé ({_pages(paginated)} sans dates qui le disent)"
+        )
+    else:
+        lines.append("pagination : aucune liste paginée")
+    if structure.detail_pages:
+        lines.append(
+            f"pages de détail : suivies ({_pages(structure.detail_pages)}){mark('detail_pages')}"
+        )
+    elif pinned.get("detail_pages") is False:
+        lines.append("pages de détail : non suivies — épinglé")
+    else:
+        lines.append("pages de détail : aucune")
+    if structure.selects:
+        menus = ", ".join(
+            f"{key or '(sans id ni nom)'} ({how}, {_pages(structure.select_pages[key])})"
+            for key, how in sorted(structure.selects.items())
+        )
+        lines.append(f"menus déroulants : {menus}{mark('select_menus')}")
+    else:
+        lines.append(f"menus déroulants : aucun{mark('select_menus')}")
+    chains = sorted(structure.bulletin_pages.items(), key=lambda item: (-len(item[0]), item[0]))
+    if chains:
+        described = ", ".join(f"{_chain(levels)} ({_pages(n)})" for levels, n in chains)
+        lines.append(f"niveaux jusqu'aux bulletins : {described}{mark('levels')}")
+    else:
+        lines.append(f"niveaux jusqu'aux bulletins : aucune page à bulletins{mark('levels')}")
+    return lines
+
+
+def pin_lines(structure: Structure) -> list[str]:
+    """The engine table lines that pin this crawl's choices; empty when they all are."""
+    pins = structure.pins()
+    pinned = structure.pinned if isinstance(structure, DsfrStructure) else {}
+    same = all(_same(pinned.get(key), value) for key, value in pins.items())
+    if not pins or same:
+        return []
+    return [
+        f"[{structure.engine}]",
+        *(f"{key} = {toml_value(value)}" for key, value in pins.items()),
+    ]
+
+
+def _same(pinned: object, value: object) -> bool:
+    if isinstance(pinned, tuple):
+        pinned = list(pinned)
+    return pinned == value
 
 
 # --- attrap adapters new -------------------------------------------------------------------
