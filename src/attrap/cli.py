@@ -24,6 +24,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     # Annotations only: each command imports what it runs, so that ``attrap --help`` and the
     # light commands do not load the pipeline, the database layer, procrastinate or the web app.
+    from attrap.adapters.maintain import CrawlReport
     from attrap.config import Settings
     from attrap.health import AdministrationHealth
     from attrap.matching.categories import Catalogue
@@ -508,23 +509,62 @@ def adapters_list(
     console.print(f"{len(specs)} administrations.")
 
 
+SitesOption = Annotated[
+    Path, typer.Option("--sites", help="The folder of recorded sites (one folder per code).")
+]
+
+
 @adapters_app.command("check")
 def adapters_check(
     code: str,
     fixtures: Annotated[Path | None, typer.Option(help="Serve the site from saved HTML.")] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Save every page of the live crawl, and the bulletins found, as SITES/CODE/.",
+        ),
+    ] = False,
+    sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
     """Crawl one administration and print what it finds, newest first, and the structure
     the engine detected."""
-    from attrap.adapters.fixtures import FixtureError
-    from attrap.adapters.maintain import check_adapter, pin_lines, structure_lines
+    from attrap.adapters.fixtures import FixtureError, RecordingError
+    from attrap.adapters.maintain import check_adapter
     from attrap.adapters.registry import AdapterError
 
     settings = settings_from(config)
+    if record and fixtures is not None:
+        fail("--record enregistre le site réel : il ne va pas avec --fixtures")
     try:
-        report = asyncio.run(check_adapter(settings, code, fixtures))
+        report = asyncio.run(
+            check_adapter(settings, code, fixtures, record=sites if record else None)
+        )
     except (AdapterError, FixtureError) as exc:
         fail(str(exc))
+    except RecordingError as exc:
+        fail(f"enregistrement impossible : {exc}")
+    if record and report.unanswered:
+        fail(f"{unanswered(report.error)} ; rien n'est enregistré", 1)
+    print_report(code, report)
+    if record:
+        print_recording(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def unanswered(error: Exception | None) -> str:
+    """Why a site gave no page: it did not answer, or it refused the start page."""
+    if getattr(error, "status", None) is not None:
+        return f"le site refuse la page de départ : {error}"
+    return f"le site ne répond pas : {error}"
+
+
+def print_report(code: str, report: CrawlReport) -> None:
+    """The bulletins a crawl found, the structure the engine detected, the crawl's error."""
+    from attrap.adapters.maintain import pin_lines, structure_lines
+
     table = Table("Date", "Titre", title=f"Bulletins trouvés pour {code}")
     table.add_column("URL", overflow="fold")
     for ref in report.refs:
@@ -549,8 +589,21 @@ def adapters_check(
         errors.print(
             f"[bold red]erreur :[/] {escape(str(report.error))}", highlight=False, soft_wrap=True
         )
-    if not report.ok:
-        raise typer.Exit(1)
+
+
+def print_recording(report: CrawlReport) -> None:
+    if report.recorded is not None:
+        console.print(
+            f"Enregistré : {report.recorded} ({report.pages} pages, {len(report.refs)} "
+            f"bulletin(s)) ; à relire avec git diff {report.recorded}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    why = "la visite s'est arrêtée sur une erreur" if report.error else "aucun bulletin trouvé"
+    errors.print(
+        f"[bold red]erreur :[/] enregistrement non écrit : {why}", highlight=False, soft_wrap=True
+    )
 
 
 @adapters_app.command("new")

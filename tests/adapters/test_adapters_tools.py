@@ -1,15 +1,19 @@
-"""`attrap adapters check` and `attrap adapters new`, through the CLI."""
+"""`attrap adapters check` (from fixtures, recording a site served on 127.0.0.1, the structure it
+prints) and `attrap adapters new`, through the CLI."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from record_sites import PORT, RECORDED, record
+from site_server import FixtureSite
 from typer.testing import CliRunner
 
 from attrap.cli import app
@@ -24,7 +28,7 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "attrap.toml"
     path.write_text(
         f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
-        '[crawl]\nnot_before = "2024-06-01"\n'
+        '[crawl]\nnot_before = "2024-06-01"\nmin_delay_s = 0\nmax_attempts = 1\n'
         f'[adapters]\npaths = ["{tmp_path / "prefectures"}"]\n',
         encoding="utf-8",
     )
@@ -93,6 +97,133 @@ def test_check_names_an_invalid_pin_and_its_file(config: Path, tmp_path: Path):
     assert result.exit_code == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"erreur : {adapters / '05.toml'}: key 'dsfr.pagination': ")
+
+
+# --- Recording ---------------------------------------------------------------------------------
+
+
+def tree(folder: Path, port: int | None = None) -> dict[str, bytes]:
+    """A folder's files; ``port``: the local server's port written as the committed one."""
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    if port is not None:
+        here, committed = f"127.0.0.1:{port}".encode(), f"127.0.0.1:{PORT}".encode()
+        files = {name: body.replace(here, committed) for name, body in files.items()}
+    return files
+
+
+@pytest.mark.parametrize("code", sorted(RECORDED))
+def test_recording_again_gives_the_committed_recording(code: str, tmp_path: Path):
+    sites = tmp_path / "sites"
+    result = record(code, sites, tmp_path, port=0)
+    assert result.exit_code == 0, result.output
+    assert "Enregistré : " in result.stdout
+    port = int(re.findall(r"127\.0\.0\.1:(\d+)", (sites / code / "manifest.toml").read_text())[0])
+    assert tree(sites / code, port) == tree(SITES / code)
+
+
+def test_recording_again_replaces_the_folder_whole(tmp_path: Path):
+    sites = tmp_path / "sites"
+    assert record("37", sites, tmp_path, port=0).exit_code == 0
+    (sites / "37" / "stale.html").write_text("<p>a page the site no longer has</p>")
+    first = tree(sites / "37")
+    again = record("37", sites, tmp_path, port=0)
+    assert again.exit_code == 0, again.output
+    after = tree(sites / "37")
+    assert "stale.html" not in after
+    assert sorted(after) == sorted(name for name in first if name != "stale.html")
+    assert sorted(p.name for p in sites.iterdir()) == ["37"]  # no staging folder left
+
+
+def test_record_never_overwrites_hand_made_fixtures(tmp_path: Path):
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES / "a", sites / "37")
+    result = record("37", sites, tmp_path, port=0)
+    assert result.exit_code == 2
+    assert "erreur : enregistrement impossible : " in result.stderr
+    assert "not a recording" in result.stderr
+    assert tree(sites / "37") == tree(SITES / "a")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def offline_config(tmp_path: Path, code: str | None = None) -> tuple[Path, str]:
+    """A config whose site (adapter ``code``'s, else none) is a port nobody listens on."""
+    url = f"http://127.0.0.1:{closed_port()}/Publications/RAA"
+    config = tmp_path / "offline.toml"
+    override = f'[adapters.overrides."{code}"]\nstart_urls = ["{url}"]\n' if code else ""
+    config.write_text(
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        f"[crawl]\nmin_delay_s = 0\nmax_attempts = 1\ntimeout_s = 2\n"
+        f'[adapters]\npaths = ["{tmp_path / "prefectures"}"]\n{override}',
+        encoding="utf-8",
+    )
+    return config, url
+
+
+def test_record_says_when_the_site_does_not_answer(tmp_path: Path):
+    config, _ = offline_config(tmp_path, "37")
+    sites = tmp_path / "sites"
+    args = ["adapters", "check", "37", "--record", "--sites", str(sites), "-c", str(config)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("erreur : le site ne répond pas : ")
+    assert "rien n'est enregistré" in result.stderr
+    assert not sites.exists()
+
+
+def test_record_writes_nothing_when_the_crawl_finds_nothing(tmp_path: Path):
+    with FixtureSite(SITES / "a", "https://www.indre-et-loire.gouv.fr") as site:
+        url = f"{site.base}/Publications/Recueil-actes-administratifs"
+        config = tmp_path / "attrap.toml"
+        config.write_text(
+            f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+            "[crawl]\nmin_delay_s = 0\nnot_before = 2030-01-01\n"
+            f'[adapters.overrides."37"]\nstart_urls = ["{url}"]\n',
+            encoding="utf-8",
+        )
+        sites = tmp_path / "sites"
+        args = ["adapters", "check", "37", "--record", "--sites", str(sites), "-c", str(config)]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "0 bulletin(s) trouvé(s) (1 pages lues)." in result.stdout
+    assert "erreur : enregistrement non écrit : aucun bulletin trouvé" in result.stderr
+    assert not sites.exists()
+
+
+def test_record_says_when_the_start_page_is_refused(tmp_path: Path):
+    with FixtureSite(SITES / "a", "https://www.indre-et-loire.gouv.fr") as site:
+        config = tmp_path / "attrap.toml"
+        config.write_text(
+            f'[storage]\ndata_dir = "{tmp_path / "data"}"\n[crawl]\nmin_delay_s = 0\n'
+            f'[adapters.overrides."37"]\nstart_urls = ["{site.base}/Publications/RAA"]\n',
+            encoding="utf-8",
+        )
+        sites = tmp_path / "sites"
+        args = ["adapters", "check", "37", "--record", "--sites", str(sites), "-c", str(config)]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("erreur : le site refuse la page de départ : HTTP 404")
+    assert not sites.exists()
+
+
+def test_record_and_fixtures_do_not_go_together(config: Path):
+    fixtures = str(SITES / "a")
+    args = ["adapters", "check", "37", "--record", "--fixtures", fixtures, "-c", str(config)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "erreur : --record enregistre le site réel" in result.stderr
+
+
+def test_check_replays_a_recording_from_where_it_was_recorded(config: Path):
+    result = runner.invoke(
+        app, ["adapters", "check", "05", "--fixtures", str(SITES / "05"), "-c", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 bulletin(s) trouvé(s) (8 pages lues)." in result.stdout
 
 
 def test_new_writes_an_adapter_and_a_failing_test_then_refuses_to_overwrite(

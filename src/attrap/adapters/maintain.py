@@ -1,5 +1,6 @@
-"""Maintainers' tools behind ``attrap adapters new`` and ``attrap adapters check``, and the
-structure the engine decided on, described in French for the CLI."""
+"""Maintainers' tools behind ``attrap adapters new`` and ``attrap adapters check``: crawl an
+administration from saved pages or live, record a live crawl (``--record``) as a fixture folder,
+and describe the structure the engine decided on (in French, for the CLI)."""
 
 from __future__ import annotations
 
@@ -14,24 +15,44 @@ from urllib.parse import urlsplit
 from attrap.adapters.base import CrawlContext, DocumentRef, PageFetcher, Structure
 from attrap.adapters.engines import get_engine, validate_spec
 from attrap.adapters.engines.dsfr import DsfrStructure
-from attrap.adapters.fixtures import FixtureFetcher, toml_value
+from attrap.adapters.fixtures import (
+    MANIFEST,
+    FixtureError,
+    FixtureFetcher,
+    RecordedBulletin,
+    Recording,
+    RecordingFetcher,
+    check_recording_target,
+    is_recording,
+    read_manifest,
+    toml_value,
+    write_recording,
+)
 from attrap.adapters.registry import AdapterError, AdapterSpec, load_adapters, select_adapters
 from attrap.config import Settings
+from attrap.http import FetchError
 
 
 @dataclass
 class CrawlReport:
     """What one crawl found (newest first), the error that stopped it, if any, and the
-    structure the engine decided on."""
+    structure the engine decided on. A recorded crawl also says how many pages the site
+    answered and where the recording went (None: not written, the crawl was not ``ok``)."""
 
     refs: list[DocumentRef] = field(default_factory=list)
     error: Exception | None = None
     pages: int | None = None
     structure: Structure | None = None
+    recorded: Path | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None and bool(self.refs)
+
+    @property
+    def unanswered(self) -> bool:
+        """A recorded crawl to which the site answered no page at all."""
+        return self.pages == 0 and isinstance(self.error, FetchError)
 
 
 def newest_first(refs: list[DocumentRef]) -> list[DocumentRef]:
@@ -60,19 +81,71 @@ async def crawl(spec: AdapterSpec, fetcher: PageFetcher, not_before: dt.date) ->
     return report
 
 
-async def check_adapter(settings: Settings, code: str, fixtures: Path | None) -> CrawlReport:
-    """Crawls one administration, from a fixture folder or live."""
+async def check_adapter(
+    settings: Settings, code: str, fixtures: Path | None = None, *, record: Path | None = None
+) -> CrawlReport:
+    """Crawls one administration: from a fixture folder, live, or live recorded under
+    ``record`` (the folder of recordings, ``fixtures/sites``)."""
     (spec,) = select_adapters(load_adapters(settings), [code])
     not_before = settings.crawl.not_before
     if fixtures is not None:
+        if is_recording(fixtures):
+            recording = read_manifest(fixtures).recording
+            if recording is not None and recording.code == spec.code:
+                return await replay(spec, fixtures)
         fetcher = FixtureFetcher(fixtures)
         report = await crawl(spec, fetcher, not_before)
         report.pages = len(fetcher.requests)
         return report
+    if record is not None:
+        return await record_site(settings, spec, record)
     from attrap.http import HttpClient  # the live client is only needed here
 
     async with HttpClient(settings) as client:
         return await crawl(spec, client, not_before)
+
+
+async def replay(spec: AdapterSpec, folder: Path) -> CrawlReport:
+    """Crawls the recording in ``folder`` as it was recorded: from its start URLs (a recording
+    of a test server, or made with ``[adapters.overrides]``, has its own) and its
+    ``not_before``, with the adapter's current settings."""
+    recording = read_manifest(folder).recording
+    if recording is None:
+        raise FixtureError(f"{folder / MANIFEST}: not a recording (no [recording] table)")
+    spec = spec.model_copy(update={"start_urls": list(recording.start_urls)})
+    fetcher = FixtureFetcher(folder)
+    report = await crawl(spec, fetcher, recording.not_before)
+    report.pages = len(fetcher.requests)
+    return report
+
+
+async def record_site(settings: Settings, spec: AdapterSpec, sites: Path) -> CrawlReport:
+    """Crawls the site live, politely (the real ``HttpClient``), keeping every page it reads;
+    when the crawl found bulletins without error, writes them and the pages as the recording
+    ``sites/CODE/``, replacing an earlier one. Raises ``RecordingError`` before any request
+    when that folder holds fixtures that are not a recording."""
+    from attrap.http import HttpClient  # the live client is only needed here
+
+    folder = sites / spec.code
+    check_recording_target(folder)
+    not_before = settings.crawl.not_before
+    async with HttpClient(settings) as client:
+        recorder = RecordingFetcher(client)
+        report = await crawl(spec, recorder, not_before)
+    report.pages = len(recorder.answers)
+    if report.ok:
+        structure = report.structure or Structure(spec.engine)
+        recording = Recording(
+            code=spec.code,
+            engine=spec.engine,
+            not_before=not_before,
+            start_urls=list(spec.start_urls),
+            structure=structure.pins(),
+        )
+        bulletins = [RecordedBulletin.of(ref) for ref in report.refs]
+        write_recording(folder, recording, recorder.answers.values(), bulletins)
+        report.recorded = folder
+    return report
 
 
 # --- What the engine decided, in French ------------------------------------------------------
