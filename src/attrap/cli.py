@@ -610,22 +610,47 @@ def print_recording(report: CrawlReport) -> None:
 def adapters_new(
     code: str,
     url: str,
-    tests: Annotated[Path, typer.Option(help="Where the fixture test skeleton goes.")] = Path(
-        "tests/adapters"
-    ),
+    no_record: Annotated[
+        bool,
+        typer.Option("--no-record", help="Only write the adapter file, without visiting the site."),
+    ] = False,
+    sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
-    """Write a new adapter file and a fixture test to fill in."""
-    from attrap.adapters.maintain import create_adapter
+    """Write a new adapter file after recording the site (its pages and the bulletins found,
+    the data tests/adapters/test_recorded_sites.py checks)."""
+    from attrap.adapters.fixtures import RecordingError
+    from attrap.adapters.maintain import new_adapter
     from attrap.adapters.registry import AdapterError
 
     settings = settings_from(config)
+    folder = next(iter(settings.adapters.paths), Path("prefectures"))
     try:
-        folder = next(iter(settings.adapters.paths), Path("prefectures"))
-        adapter, test = create_adapter(code, url, folder, tests)
+        done = asyncio.run(new_adapter(settings, code, url, folder, sites, record=not no_record))
     except AdapterError as exc:
         fail(str(exc))
-    console.print(f"Écrit: {adapter}\nÀ compléter: {test}", highlight=False)
+    except RecordingError as exc:
+        fail(f"enregistrement impossible : {exc}")
+    report = done.report
+    if done.adapter is None:
+        fail(f"{unanswered(report.error if report else None)} ; rien n'est écrit", 1)
+    console.print(f"Écrit : {done.adapter}", highlight=False, soft_wrap=True)
+    if report is None:
+        console.print(
+            f"À faire : enregistrer le site avec « attrap adapters check {code} --record ».",
+            highlight=False,
+        )
+        return
+    print_report(code, report)
+    print_recording(report)
+    if not report.ok:
+        console.print(
+            f"À faire : régler le tableau [dsfr] de {done.adapter} (README, « Adapters »), puis "
+            f"« attrap adapters check {code} --record ».",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
 
 
 @notify_app.command("test")

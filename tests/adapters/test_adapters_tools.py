@@ -3,11 +3,10 @@ prints) and `attrap adapters new`, through the CLI."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -16,6 +15,9 @@ from record_sites import PORT, RECORDED, record
 from site_server import FixtureSite
 from typer.testing import CliRunner
 
+from attrap.adapters.fixtures import RecordedBulletin, newest_first, read_manifest
+from attrap.adapters.maintain import replay
+from attrap.adapters.registry import load_file
 from attrap.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
@@ -226,73 +228,88 @@ def test_check_replays_a_recording_from_where_it_was_recorded(config: Path):
     assert "5 bulletin(s) trouvé(s) (8 pages lues)." in result.stdout
 
 
-def test_new_writes_an_adapter_and_a_failing_test_then_refuses_to_overwrite(
-    config: Path, tmp_path: Path
-):
-    url = "https://www.saint-pierre-et-miquelon.gouv.fr/Publications/Recueil-des-actes"
-    tests = tmp_path / "tests" / "adapters"
-    args = ["adapters", "new", "975", url, "--tests", str(tests), "-c", str(config)]
-    result = runner.invoke(app, args)
+# --- attrap adapters new -------------------------------------------------------------------
+
+
+def test_new_records_the_site_at_once(config: Path, tmp_path: Path):
+    sites = tmp_path / "sites"
+    with FixtureSite(SITES / "c", "https://www.hautes-alpes.gouv.fr") as site:
+        url = site.local(
+            "https://www.hautes-alpes.gouv.fr/Publications/Recueil-des-actes-administratifs"
+        )
+        args = ["adapters", "new", "975", url, "--sites", str(sites), "-c", str(config)]
+        result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    adapter = tomllib.loads((tmp_path / "prefectures" / "975.toml").read_text("utf-8"))
-    assert adapter["engine"] == "dsfr" and adapter["kind"] == "departement"
-    assert adapter["start_urls"] == [url]
+    path = tmp_path / "prefectures" / "975.toml"
+    assert f"Écrit : {path}" in result.stdout
+    assert "Enregistré : " in result.stdout
+    text = path.read_text("utf-8")
+    adapter = tomllib.loads(text)
+    assert adapter["engine"] == "dsfr" and adapter["start_urls"] == [url]
     assert adapter["timezone"] == "America/Miquelon"
-    assert adapter["name"] == "Préfecture (Saint-Pierre-et-Miquelon)"
+    assert "dsfr" not in adapter  # the detected structure is a comment, to pin by hand
+    assert '# pagination = "oldest-first"' in text and "# [dsfr]" in text
 
-    listed = runner.invoke(app, ["adapters", "list", "--format", "json", "-c", str(config)])
-    assert '"code": "975"' in listed.stdout
-
-    skeleton = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert skeleton.returncode == 1
-    assert "fill in EXPECTED and fixtures/sites/975/" in skeleton.stdout
+    # The recording is what the recorded-sites test replays: the new adapter passes it.
+    manifest = read_manifest(sites / "975")
+    assert manifest.recording is not None and manifest.recording.code == "975"
+    assert len(manifest.bulletin) == 5
+    report = asyncio.run(replay(load_file(path), sites / "975"))
+    assert report.error is None
+    assert newest_first(RecordedBulletin.of(r) for r in report.refs) == manifest.bulletin
 
     again = runner.invoke(app, args)
     assert again.exit_code == 2
     assert "already exists; not overwriting it" in again.stderr
 
 
-def test_filled_in_skeleton_passes(config: Path, tmp_path: Path):
-    url = "https://www.indre-et-loire.gouv.fr/Publications/Recueil-actes-administratifs"
-    tests = tmp_path / "tests" / "adapters"
+def test_new_says_when_the_site_does_not_answer_and_writes_nothing(tmp_path: Path):
+    config, url = offline_config(tmp_path)
+    sites = tmp_path / "sites"
     result = runner.invoke(
-        app, ["adapters", "new", "37", url, "--tests", str(tests), "-c", str(config)]
+        app, ["adapters", "new", "975", url, "--sites", str(sites), "-c", str(config)]
     )
-    assert result.exit_code == 0, result.output
-    shutil.copytree(SITES / "a", tmp_path / "fixtures" / "sites" / "37")
-    files = "https://www.indre-et-loire.gouv.fr/contenu/telechargement"
-    march_2025 = "RAA%20n%C2%B037-2025-101%20du%2012%20mars%202025.pdf"
-    expected = [
-        (f"{files}/50101/400101/file/{march_2025}", (2025, 3, 12)),
-        (f"{files}/50102/400102/file/RAA+special+n%C2%B012.pdf", (2025, 2, 3)),
-        (f"{files}/48810/391002/file/RAA%20n%C2%B037-2024-250.pdf", (2024, 12, 20)),
-        (f"{files}/48790/390950/file/recueil-septembre.pdf", (2024, 9, 2)),
-        (f"{files}/48701/390801/file/RAA_2024-07-16.pdf", (2024, 7, 16)),
-        (f"{files}/48650/390700/file/RAA_37-2024-120.pdf", (2024, 6, 3)),
-        (f"{files}/48649/390699/file/RAA_37-2024-118.pdf", (2024, 5, 28)),
-        (f"{files}/48001/389001/file/RAA_37-2024-001.pdf", (2024, 1, 5)),
-    ]  # fmt: skip
-    test = tests / "test_37.py"
-    filled = ", ".join(f'("{u}", dt.date{d})' for u, d in expected)
-    test.write_text(
-        test.read_text("utf-8").replace(
-            "EXPECTED: list[tuple[str, dt.date | None]] = []",
-            f"EXPECTED: list[tuple[str, dt.date | None]] = [{filled}]",
-        ),
+    assert result.exit_code == 1
+    assert result.stderr.startswith("erreur : le site ne répond pas : ")
+    assert "rien n'est écrit" in result.stderr
+    assert not (tmp_path / "prefectures" / "975.toml").exists()
+    assert not sites.exists()
+
+
+def test_new_keeps_the_adapter_but_no_recording_when_nothing_is_found(tmp_path: Path):
+    config = tmp_path / "attrap.toml"
+    config.write_text(
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        "[crawl]\nmin_delay_s = 0\nnot_before = 2030-01-01\n"
+        f'[adapters]\npaths = ["{tmp_path / "prefectures"}"]\n',
         encoding="utf-8",
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stdout
+    sites = tmp_path / "sites"
+    with FixtureSite(SITES / "a", "https://www.indre-et-loire.gouv.fr") as site:
+        url = f"{site.base}/Publications/Recueil-actes-administratifs"
+        result = runner.invoke(
+            app, ["adapters", "new", "975", url, "--sites", str(sites), "-c", str(config)]
+        )
+    assert result.exit_code == 1
+    assert (tmp_path / "prefectures" / "975.toml").exists()
+    assert "erreur : enregistrement non écrit : aucun bulletin trouvé" in result.stderr
+    assert "attrap adapters check 975 --record" in result.stdout
+    assert not sites.exists()
+
+
+def test_new_without_recording_writes_the_adapter_only(config: Path, tmp_path: Path):
+    url = "https://www.saint-pierre-et-miquelon.gouv.fr/Publications/Recueil-des-actes"
+    sites = tmp_path / "sites"
+    args = ["adapters", "new", "975", url, "--no-record", "--sites", str(sites), "-c", str(config)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    adapter = tomllib.loads((tmp_path / "prefectures" / "975.toml").read_text("utf-8"))
+    assert adapter["start_urls"] == [url]
+    assert adapter["name"] == "Préfecture (Saint-Pierre-et-Miquelon)"
+    assert "attrap adapters check 975 --record" in result.stdout
+    assert not sites.exists()
+    listed = runner.invoke(app, ["adapters", "list", "--format", "json", "-c", str(config)])
+    assert '"code": "975"' in listed.stdout
 
 
 def test_new_rejects_bad_codes_and_urls(config: Path):

@@ -270,9 +270,11 @@ def guess_name(code: str, url: str) -> str:
     return f"Préfecture de la région {code}" if kind == "region" else f"Préfecture ({place})"
 
 
-def adapter_toml(code: str, url: str) -> str:
+def adapter_toml(code: str, url: str, pins: list[str] | None = None) -> str:
+    """The adapter file; ``pins``: the engine table pinning the structure a first crawl
+    detected, written as a comment to uncomment when detection goes wrong."""
     # JSON strings are valid TOML basic strings: this escapes whatever the URL holds.
-    return (
+    text = (
         f"code = {json.dumps(code)}\n"
         f"name = {json.dumps(guess_name(code, url), ensure_ascii=False)}  # check the name\n"
         f"kind = {json.dumps(guess_kind(code))}\n"
@@ -280,48 +282,32 @@ def adapter_toml(code: str, url: str) -> str:
         'engine = "dsfr"\n'
         f"start_urls = [{json.dumps(url, ensure_ascii=False)}]\n"
         'notes = ""\n'
+    )
+    if pins:
+        return text + (
+            "# The structure the first crawl detected; uncomment to pin it, so that the crawl\n"
+            "# no longer decides it page by page (README, « Pinning a site's structure »):\n"
+            + "".join(f"# {line}\n" for line in pins)
+        )
+    return text + (
         "# Engine settings, only if the crawl misses bulletins (see docs/ARCHITECTURE.md):\n"
         "# [dsfr]\n"
         "# year_pattern = 'RAA[- ]*(\\d{4})'\n"
     )
 
 
-def fixture_test(code: str) -> str:
-    slug = code.lower()
-    return f'''"""Fixture test of adapter {code}: fails until fixtures and EXPECTED are filled in.
+@dataclass
+class NewAdapter:
+    """What ``attrap adapters new`` did: the adapter file written (None: nothing was written,
+    the site did not answer) and the recorded crawl (None: not recorded)."""
 
-1. Save the pages the crawl walks (start page, year/month pages, detail pages…) under
-   fixtures/sites/{code}/ and list them in fixtures/sites/{code}/manifest.toml
-   (format: src/attrap/adapters/fixtures.py); `attrap adapters check {code} --fixtures
-   fixtures/sites/{code}` shows what the engine finds there.
-2. Put every bulletin it must find in EXPECTED: (PDF URL, publication date or None).
-"""
-
-import asyncio
-import datetime as dt
-from pathlib import Path
-
-from attrap.adapters.fixtures import FixtureFetcher
-from attrap.adapters.maintain import crawl
-from attrap.adapters.registry import load_file
-
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "fixtures" / "sites" / "{code}"
-NOT_BEFORE = dt.date(2024, 1, 1)
-EXPECTED: list[tuple[str, dt.date | None]] = []
+    adapter: Path | None
+    report: CrawlReport | None
 
 
-def test_adapter_{slug}_finds_its_bulletins():
-    assert EXPECTED, "fill in EXPECTED and fixtures/sites/{code}/ (see this file's docstring)"
-    spec = load_file(ROOT / "prefectures" / "{code}.toml")
-    report = asyncio.run(crawl(spec, FixtureFetcher(FIXTURES), NOT_BEFORE))
-    assert report.error is None
-    assert sorted((r.url, r.published_on) for r in report.refs) == sorted(EXPECTED)
-'''
-
-
-def create_adapter(code: str, url: str, adapters_dir: Path, tests_dir: Path) -> tuple[Path, Path]:
-    """Writes ``<adapters_dir>/CODE.toml`` and ``<tests_dir>/test_CODE.py``; never overwrites."""
+def plan_adapter(code: str, url: str, adapters_dir: Path) -> tuple[str, Path]:
+    """The administration's code, normalised, and the adapter file to write; raises
+    ``AdapterError`` for a bad code or URL, or a file that exists (never overwritten)."""
     code = code.upper() if code.lower() in {"2a", "2b", "pp"} or code[:1] in "rR" else code
     if not _CODE.match(code):
         raise AdapterError(f"'{code}' is not an administration code (13, 2A, 974, PP, R11…)")
@@ -329,14 +315,28 @@ def create_adapter(code: str, url: str, adapters_dir: Path, tests_dir: Path) -> 
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AdapterError(f"'{url}' is not an http(s) URL")
     adapter = adapters_dir / f"{code}.toml"
-    test = tests_dir / f"test_{code.lower()}.py"
-    for path in (adapter, test):
-        if path.exists():
-            raise AdapterError(f"{path} already exists; not overwriting it")
-    text = adapter_toml(code, url)
-    AdapterSpec.model_validate(tomllib.loads(text))  # what we write must load
+    if adapter.exists():
+        raise AdapterError(f"{adapter} already exists; not overwriting it")
+    return code, adapter
+
+
+async def new_adapter(
+    settings: Settings, code: str, url: str, adapters_dir: Path, sites: Path, *, record: bool
+) -> NewAdapter:
+    """Writes ``<adapters_dir>/CODE.toml`` after recording the site under ``sites/CODE/``
+    (``record_site``: only when its crawl found bulletins), with the structure the crawl
+    detected as a comment. Writes nothing when the site answers no page."""
+    code, adapter = plan_adapter(code, url, adapters_dir)
+    spec = AdapterSpec.model_validate(tomllib.loads(adapter_toml(code, url)))  # it must load
+    spec.source = adapter
+    report = None
+    pins: list[str] = []
+    if record:
+        report = await record_site(settings, spec, sites)
+        if report.unanswered:
+            return NewAdapter(None, report)
+        if report.ok and report.structure is not None:
+            pins = pin_lines(report.structure)
     adapters_dir.mkdir(parents=True, exist_ok=True)
-    tests_dir.mkdir(parents=True, exist_ok=True)
-    adapter.write_text(text, encoding="utf-8")
-    test.write_text(fixture_test(code), encoding="utf-8")
-    return adapter, test
+    adapter.write_text(adapter_toml(code, url, pins), encoding="utf-8")
+    return NewAdapter(adapter, report)
