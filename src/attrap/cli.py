@@ -24,6 +24,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     # Annotations only: each command imports what it runs, so that ``attrap --help`` and the
     # light commands do not load the pipeline, the database layer, procrastinate or the web app.
+    from attrap.adapters.maintain import CrawlReport
     from attrap.config import Settings
     from attrap.health import AdministrationHealth
     from attrap.matching.categories import Catalogue
@@ -520,22 +521,62 @@ def adapters_list(
     console.print(f"{len(specs)} administrations.")
 
 
+SitesOption = Annotated[
+    Path, typer.Option("--sites", help="The folder of recorded sites (one folder per code).")
+]
+
+
 @adapters_app.command("check")
 def adapters_check(
     code: str,
     fixtures: Annotated[Path | None, typer.Option(help="Serve the site from saved HTML.")] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Save every page of the live crawl, and the bulletins found, as SITES/CODE/.",
+        ),
+    ] = False,
+    sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
-    """Crawl one administration and print what it finds, newest first."""
-    from attrap.adapters.fixtures import FixtureError
+    """Crawl one administration and print what it finds, newest first, and the structure
+    the engine detected."""
+    from attrap.adapters.fixtures import FixtureError, RecordingError
     from attrap.adapters.maintain import check_adapter
     from attrap.adapters.registry import AdapterError
 
     settings = settings_from(config)
+    if record and fixtures is not None:
+        fail("--record enregistre le site réel : il ne va pas avec --fixtures")
     try:
-        report = asyncio.run(check_adapter(settings, code, fixtures))
+        report = asyncio.run(
+            check_adapter(settings, code, fixtures, record=sites if record else None)
+        )
     except (AdapterError, FixtureError) as exc:
         fail(str(exc))
+    except RecordingError as exc:
+        fail(f"enregistrement impossible : {exc}")
+    if record and report.unanswered:
+        fail(f"{unanswered(report.error)} ; rien n'est enregistré", 1)
+    print_report(code, report)
+    if record:
+        print_recording(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def unanswered(error: Exception | None) -> str:
+    """Why a site gave no page: it did not answer, or it refused the start page."""
+    if getattr(error, "status", None) is not None:
+        return f"le site refuse la page de départ : {error}"
+    return f"le site ne répond pas : {error}"
+
+
+def print_report(code: str, report: CrawlReport) -> None:
+    """The bulletins a crawl found, the structure the engine detected, the crawl's error."""
+    from attrap.adapters.maintain import pin_lines, structure_lines
+
     table = Table("Date", "Titre", title=f"Bulletins trouvés pour {code}")
     table.add_column("URL", overflow="fold")
     for ref in report.refs:
@@ -545,32 +586,83 @@ def adapters_check(
         console.print(table)
     pages = f" ({report.pages} pages lues)" if report.pages is not None else ""
     console.print(f"{len(report.refs)} bulletin(s) trouvé(s){pages}.", highlight=False)
+    if report.structure is not None:
+        console.print("Structure détectée :", highlight=False)
+        for line in structure_lines(report.structure):
+            console.print(f"  {line}", highlight=False, markup=False)
+        pins = pin_lines(report.structure) if report.ok else []
+        if pins:
+            console.print(
+                f"Pour la figer, dans le fichier de l'adaptateur {code} :", highlight=False
+            )
+            for line in pins:
+                console.print(f"  {line}", highlight=False, markup=False)
     if report.error is not None:
-        errors.print(f"[bold red]erreur :[/] {report.error}", highlight=False, soft_wrap=True)
-    if not report.ok:
-        raise typer.Exit(1)
+        errors.print(
+            f"[bold red]erreur :[/] {escape(str(report.error))}", highlight=False, soft_wrap=True
+        )
+
+
+def print_recording(report: CrawlReport) -> None:
+    if report.recorded is not None:
+        console.print(
+            f"Enregistré : {report.recorded} ({report.pages} pages, {len(report.refs)} "
+            f"bulletin(s)) ; à relire avec git diff {report.recorded}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    why = "la visite s'est arrêtée sur une erreur" if report.error else "aucun bulletin trouvé"
+    errors.print(
+        f"[bold red]erreur :[/] enregistrement non écrit : {why}", highlight=False, soft_wrap=True
+    )
 
 
 @adapters_app.command("new")
 def adapters_new(
     code: str,
     url: str,
-    tests: Annotated[Path, typer.Option(help="Where the fixture test skeleton goes.")] = Path(
-        "tests/adapters"
-    ),
+    no_record: Annotated[
+        bool,
+        typer.Option("--no-record", help="Only write the adapter file, without visiting the site."),
+    ] = False,
+    sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
-    """Write a new adapter file and a fixture test to fill in."""
-    from attrap.adapters.maintain import create_adapter
+    """Write a new adapter file after recording the site (its pages and the bulletins found,
+    the data tests/adapters/test_recorded_sites.py checks)."""
+    from attrap.adapters.fixtures import RecordingError
+    from attrap.adapters.maintain import new_adapter
     from attrap.adapters.registry import AdapterError
 
     settings = settings_from(config)
+    folder = next(iter(settings.adapters.paths), Path("prefectures"))
     try:
-        folder = next(iter(settings.adapters.paths), Path("prefectures"))
-        adapter, test = create_adapter(code, url, folder, tests)
+        done = asyncio.run(new_adapter(settings, code, url, folder, sites, record=not no_record))
     except AdapterError as exc:
         fail(str(exc))
-    console.print(f"Écrit: {adapter}\nÀ compléter: {test}", highlight=False)
+    except RecordingError as exc:
+        fail(f"enregistrement impossible : {exc}")
+    report = done.report
+    if done.adapter is None:
+        fail(f"{unanswered(report.error if report else None)} ; rien n'est écrit", 1)
+    console.print(f"Écrit : {done.adapter}", highlight=False, soft_wrap=True)
+    if report is None:
+        console.print(
+            f"À faire : enregistrer le site avec « attrap adapters check {code} --record ».",
+            highlight=False,
+        )
+        return
+    print_report(code, report)
+    print_recording(report)
+    if not report.ok:
+        console.print(
+            f"À faire : régler le tableau [dsfr] de {done.adapter} (README, « Adapters »), puis "
+            f"« attrap adapters check {code} --record ».",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
 
 
 @notify_app.command("test")

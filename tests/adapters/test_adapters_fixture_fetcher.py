@@ -4,11 +4,19 @@ it cannot answer."""
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from attrap.adapters.fixtures import FixtureError, FixtureFetcher, FixtureRequest
+from attrap.adapters.fixtures import (
+    FixtureError,
+    FixtureFetcher,
+    FixtureRequest,
+    is_recording,
+    page_file,
+    toml_value,
+)
 
 MANIFEST = """
 [[page]]
@@ -86,6 +94,11 @@ def test_unknown_request_names_the_url(site: Path):
             "go together",
         ),
         ("[[page]\n", "invalid manifest"),
+        ('[[bulletin]]\nurl = "https://x.fr/a.pdf"\ntitle = "A"\n', "need a \\[recording\\]"),
+        (
+            '[recording]\ncode = "13"\nengine = "dsfr"\nstart_urls = ["https://x.fr/"]\n',
+            "not_before",
+        ),
     ],
 )
 def test_bad_manifests_are_reported_with_their_path(site: Path, manifest: str, message: str):
@@ -98,6 +111,42 @@ def test_bad_manifests_are_reported_with_their_path(site: Path, manifest: str, m
 def test_every_fixture_folder_loads():
     sites = Path(__file__).resolve().parents[2] / "fixtures" / "sites"
     folders = sorted(p.name for p in sites.iterdir() if p.is_dir())
-    assert folders == ["a", "b", "c", "d", "dims", "e", "f", "g", "h", "i", "police", "regions"]
+    families = [f for f in folders if not is_recording(sites / f)]
+    assert families == ["a", "b", "c", "d", "dims", "e", "f", "g", "h", "i", "police", "regions"]
+    assert len(folders) > len(families)  # and the recordings (tests/adapters/record_sites.py)
     for folder in folders:
         assert FixtureFetcher(sites / folder).pages
+
+
+def test_a_recording_is_a_manifest_with_a_recording_table(tmp_path: Path):
+    assert not is_recording(tmp_path)
+    (tmp_path / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    assert not is_recording(tmp_path)
+    (tmp_path / "manifest.toml").write_text(
+        '[recording]\ncode = "13"\nengine = "dsfr"\nnot_before = 2024-01-01\n'
+        'start_urls = ["https://x.fr/"]\n' + MANIFEST,
+        encoding="utf-8",
+    )
+    assert is_recording(tmp_path)
+
+
+def test_recorded_file_names_are_stable_readable_and_distinct():
+    name = page_file("GET", "https://www.x.gouv.fr/Publications/RAA/Année-2024", {})
+    assert name == page_file("GET", "http://www.x.gouv.fr:8080/Publications/RAA/Année-2024", {})
+    assert name.startswith("raa-annee-2024-") and name.endswith(".html")
+    names = {
+        name,
+        page_file("GET", "https://www.x.gouv.fr/Publications/RAA/Année-2024?page=2", {}),
+        page_file("POST", "https://www.x.gouv.fr/Publications/RAA/Année-2024", {"a": "1"}),
+        page_file("POST", "https://www.x.gouv.fr/Publications/RAA/Année-2024", {"a": "2"}),
+        page_file("GET", "https://www.y.gouv.fr/Publications/RAA/Année-2024", {}),
+    }
+    assert len(names) == 5
+    assert page_file("GET", "https://www.x.gouv.fr/", {}).startswith("index-")
+
+
+@pytest.mark.parametrize(
+    "value", ['quote " and \\ backslash', "tab\tnew\nline", "del \x7f bell \x07", "é ° «»"]
+)
+def test_toml_strings_round_trip(value: str):
+    assert tomllib.loads(f"v = {toml_value(value)}\n")["v"] == value

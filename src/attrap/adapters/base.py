@@ -56,6 +56,24 @@ def nothing_settled(url: str, end: dt.date) -> bool:
     return False
 
 
+@dataclass
+class Structure:
+    """What an engine decided about a site's structure during one crawl: ``attrap adapters
+    check`` prints it and a recording keeps it. ``engine`` names the site family; an engine
+    that detects more (``dsfr``: pagination order, detail pages, menus, levels) subclasses it,
+    fills it in as it reads pages and hands it over through ``CrawlContext.on_structure``."""
+
+    engine: str
+
+    def pins(self) -> dict[str, object]:
+        """The engine settings that would pin what this crawl decided (none by default)."""
+        return {}
+
+
+def ignore_structure(structure: Structure) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class CrawlContext:
     """What an engine gets for one crawl, including what earlier crawls of the administration
@@ -68,7 +86,8 @@ class CrawlContext:
       hold bulletins no crawl has looked for yet;
     - ``settled(url, end)``: a quick check leaves out the list page at ``url``, whose items are
       all dated on or before ``end`` (a past year or month): the deep crawls that run between
-      quick checks walk it (the daemon's ``schedule.deep_every_hours``).
+      quick checks walk it (the daemon's ``schedule.deep_every_hours``);
+    - ``on_structure``: given the ``Structure`` the engine fills in (``attrap adapters check``).
     """
 
     spec: AdapterSpec
@@ -77,6 +96,7 @@ class CrawlContext:
     known: Callable[[str], bool] = nothing_known
     known_since: dt.date | None = None
     settled: Callable[[str, dt.date], bool] = nothing_settled
+    on_structure: Callable[[Structure], None] = ignore_structure
 
 
 class EngineSettings(BaseModel):

@@ -19,6 +19,13 @@ to it dates to a single day, and whose title names no longer period — that ear
 a bulletin on is not requested again (a published bulletin's page does not change, while a
 "Juillet 2024" card published on 1 July leads to a page that grows all month), and a list stops
 being walked at a page whose items are all known (see ``Crawl.stops_at_known_page``).
+
+What the crawl decides about a site's structure — which way its paginated lists run, whether it
+has detail pages, which ``<select>`` menus it follows, the levels of pages (year, month…) down to
+the lists — is counted in a ``DsfrStructure`` as pages are read (``attrap adapters check`` prints
+it). The adapter's ``[dsfr]`` table may pin these choices (``pagination``, ``detail_pages``,
+``select_menus``, ``levels``): the crawl then follows them instead of what each page suggests, so
+that repairing one site cannot change how the others are read.
 """
 
 from __future__ import annotations
@@ -26,14 +33,16 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage, Structure
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
@@ -52,6 +61,14 @@ from attrap.adapters.engines.common import (
     text_of,
 )
 
+# What a followed link leads to: a page of a year (or years), of a month (or a few months), of
+# one day, or a section whose title names no date ("Recueils spéciaux").
+Level = Literal["section", "year", "month", "day"]
+# Which way a paginated list runs.
+Order = Literal["newest-first", "oldest-first"]
+# The settings that pin the structure instead of letting each page decide.
+PINS = ("pagination", "detail_pages", "select_menus", "levels")
+
 
 class DsfrSettings(IncrementalSettings):
     # A regex whose first group is the year in titles, when the default detection misreads them.
@@ -63,6 +80,18 @@ class DsfrSettings(IncrementalSettings):
     max_pages: int = Field(default=400, ge=1, le=20_000)
     # Only follow pages under a start URL's path (the RAA section of the site).
     stay_in_section: bool = True
+    # The pinned structure; each absent key is decided page by page. Which way paginated lists
+    # run (else read from the dates of each page's items):
+    pagination: Order | None = None
+    # true: every followed link dated to one day leads to one bulletin's detail page; false: the
+    # site has no detail pages, links the crawl would take for one are not followed.
+    detail_pages: bool | None = None
+    # The <select> menus (id, else name) whose options are followed; [] for none.
+    select_menus: tuple[Annotated[str, Field(min_length=1)], ...] | None = None
+    # The kind of link followed at each level from a start page down to the lists, e.g.
+    # ["year", "month"]; links of other kinds are not followed, detail pages only from the last
+    # level's lists, pagination at every level. [] when the start page is the list.
+    levels: tuple[Level, ...] | None = Field(default=None, max_length=6)
 
     @field_validator("year_pattern")
     @classmethod
@@ -110,6 +139,63 @@ class Visit:
     start: bool = False
     # Led to by a link dated to one day: a bulletin's own page, unchanged once published.
     detail: bool = False
+    # The kinds of the links followed from a start page down to here (pagination adds none).
+    levels: tuple[Level, ...] = ()
+    # The <select> menu (id, else name; "" for neither) whose option led here.
+    select: str | None = None
+
+
+@dataclass
+class DsfrStructure(Structure):
+    """What the dsfr engine decided about a site during one crawl, counted in pages read."""
+
+    engine: str = "dsfr"
+    # The [dsfr] settings that pinned a choice instead of letting the pages decide.
+    pinned: dict[str, object] = field(default_factory=dict)
+    # Paginated list pages by the order their items' dates show ("unknown": too few dates).
+    orders: Counter[str] = field(default_factory=Counter)
+    # Pages read as a bulletin's detail page.
+    detail_pages: int = 0
+    # <select> menus followed: how ("POST": the page re-posted with the option's value, "URL":
+    # options are addresses), and how many pages their options led to.
+    selects: dict[str, str] = field(default_factory=dict)
+    select_pages: Counter[str] = field(default_factory=Counter)
+    # Pages that gave bulletins, by the levels leading to them.
+    bulletin_pages: Counter[tuple[Level, ...]] = field(default_factory=Counter)
+
+    @property
+    def pagination(self) -> Order | None:
+        """The order pagination was followed in: the pinned one, else the one most paginated
+        pages showed (None: no paginated page told)."""
+        pinned = self.pinned.get("pagination")
+        if pinned == "newest-first" or pinned == "oldest-first":
+            return pinned
+        newest, oldest = self.orders["newest-first"], self.orders["oldest-first"]
+        if newest == oldest == 0:
+            return None
+        return "newest-first" if newest >= oldest else "oldest-first"
+
+    @property
+    def levels(self) -> tuple[Level, ...] | None:
+        """The longest chain of levels down to a page that gave bulletins, when every other
+        such chain is its beginning (None: no such page, or chains that disagree)."""
+        chains = sorted(self.bulletin_pages, key=len)
+        if not chains:
+            return None
+        longest = chains[-1]
+        return longest if all(longest[: len(c)] == c for c in chains) else None
+
+    def pins(self) -> dict[str, object]:
+        """The ``[dsfr]`` settings that make later crawls follow the choices of this one."""
+        pins: dict[str, object] = {}
+        if (order := self.pagination) is not None:
+            pins["pagination"] = order
+        pins["detail_pages"] = self.detail_pages > 0
+        if "" not in self.selects:  # an unnamed menu cannot be named in a pin
+            pins["select_menus"] = sorted(self.selects)
+        if (levels := self.levels) is not None:
+            pins["levels"] = list(levels)
+        return pins
 
 
 @dataclass
@@ -133,7 +219,10 @@ class DsfrEngine(Engine[DsfrSettings]):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
-        reader = PageReader(crawl, settings)
+        pinned = {key: getattr(settings, key) for key in PINS if getattr(settings, key) is not None}
+        structure = DsfrStructure(pinned=pinned)
+        context.on_structure(structure)
+        reader = PageReader(crawl, settings, structure)
         queue: list[tuple[int, int, Visit]] = []
         start_rank = dt.date.max.toordinal()
         for url in context.spec.start_urls:
@@ -165,9 +254,10 @@ class DsfrEngine(Engine[DsfrSettings]):
 
 
 class PageReader:
-    def __init__(self, crawl: Crawl, settings: DsfrSettings) -> None:
+    def __init__(self, crawl: Crawl, settings: DsfrSettings, structure: DsfrStructure) -> None:
         self.crawl = crawl
         self.settings = settings
+        self.structure = structure
         self.year_pattern = re.compile(settings.year_pattern) if settings.year_pattern else None
         self.sections: list[str] = []
 
@@ -223,9 +313,15 @@ class PageReader:
             self.add_item(listing, position[link.mem_id], period, target)
             # "Publié le" dates the card, not what a page titled by a month or year collects.
             detail = is_one_day(period) and (
-                titled is None or titled.is_day or names_one_bulletin(title)
+                bool(self.settings.detail_pages)
+                or titled is None
+                or titled.is_day
+                or names_one_bulletin(title)
             )
-            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
+            level = None if detail else level_of(titled or period)
+            self.follow(
+                listing, page, link, period, visit, structured=True, detail=detail, level=level
+            )
 
         for link in main.css(".fr-table a[href]"):
             if link.mem_id in handled:
@@ -235,19 +331,38 @@ class PageReader:
             titled = self.period(text_of(link), year)
             period = titled or self.period(text_of(row), year)
             # As on cards, a date elsewhere in the row may be the publication of a collection.
-            detail = is_one_day(titled)
-            self.follow(listing, page, link, period, visit, structured=True, detail=detail)
+            detail = is_one_day(period if self.settings.detail_pages else titled)
+            level = None if detail else level_of(period)
+            self.follow(
+                listing, page, link, period, visit, structured=True, detail=detail, level=level
+            )
 
         for a in main.css("a[href]"):
             if a.mem_id not in handled:
                 label = f"{text_of(a)} {attr(a, 'title')}"
                 period = self.period(label, year)
                 detail = is_one_day(period)
-                self.follow(listing, page, a, period, visit, structured=False, detail=detail)
+                level = None if detail else level_of(period)
+                self.follow(
+                    listing, page, a, period, visit, structured=False, detail=detail, level=level
+                )
 
         self.read_selects(listing, page, main, year, visit)
         self.read_pagination(listing, page, main, visit)
+        self.note(visit, listing)
         return listing
+
+    def note(self, visit: Visit, listing: Listing) -> None:
+        """Counts what reading this page says about the site's structure."""
+        structure = self.structure
+        if visit.detail:
+            structure.detail_pages += 1
+        if visit.select is not None:
+            how = "POST" if visit.request.method == "POST" else "URL"
+            structure.selects.setdefault(visit.select, how)
+            structure.select_pages[visit.select] += 1
+        if listing.refs:
+            structure.bulletin_pages[visit.levels] += 1
 
     def add_item(
         self, listing: Listing, position: int, period: Period | None, url: str | None
@@ -320,6 +435,7 @@ class PageReader:
         *,
         structured: bool,
         detail: bool,
+        level: Level | None,
     ) -> None:
         url = absolute(page.url, attr(link, "href"))
         if url is None or url == page.url or not self.in_section(url):
@@ -329,21 +445,50 @@ class PageReader:
                 return
         elif not period.reaches(self.crawl.not_before):
             return
-        listing.visits.append(self.visit(Request(url), period, visit, detail=detail))
+        if not self.pinned_allows(visit, level, detail=detail):
+            return
+        listing.visits.append(self.visit(Request(url), period, visit, detail=detail, level=level))
+
+    def pinned_allows(self, parent: Visit, level: Level | None, *, detail: bool) -> bool:
+        """Whether a pinned structure lets the crawl follow a link from ``parent``: never to a
+        detail page under ``detail_pages = false``; under ``levels``, at each depth only links
+        of that level's kind, and detail pages only from the last level."""
+        pinned = self.settings.levels
+        if detail:
+            if self.settings.detail_pages is False:
+                return False
+            return pinned is None or len(parent.levels) == len(pinned)
+        if pinned is None or level is None:
+            return True
+        depth = len(parent.levels)
+        return depth < len(pinned) and pinned[depth] == level
 
     def visit(
-        self, request: Request, period: Period | None, parent: Visit, *, detail: bool = False
+        self,
+        request: Request,
+        period: Period | None,
+        parent: Visit,
+        *,
+        detail: bool = False,
+        level: Level | None = None,
+        select: str | None = None,
     ) -> Visit:
         # A child's period is at least as precise as its parent's: keep the parent's when unknown.
         period = period or parent.period
         rank = period.end.toordinal() if period else parent.rank
-        return Visit(request, period, min(rank, parent.rank), detail=detail)
+        levels = (*parent.levels, level) if level is not None else parent.levels
+        return Visit(
+            request, period, min(rank, parent.rank), detail=detail, levels=levels, select=select
+        )
 
     def read_selects(
         self, listing: Listing, page: HtmlPage, main: LexborNode, year: int | None, visit: Visit
     ) -> None:
+        menus = self.settings.select_menus
         for select in main.css("select"):
             key = attr(select, "id") or attr(select, "name")
+            if menus is not None and key not in menus:
+                continue
             for option in select.css("option"):
                 value = attr(option, "value")
                 if not value or "disabled" in option.attributes:
@@ -354,14 +499,19 @@ class PageReader:
                     continue
                 if period is not None and not period.reaches(self.crawl.not_before):
                     continue
+                level = level_of(period)
+                if not self.pinned_allows(visit, level, detail=False):
+                    continue
                 if looks_like_url(value):
                     url = absolute(page.url, value)
                     if url is not None and self.in_section(url):
-                        listing.visits.append(self.visit(Request(url), period, visit))
+                        follow = self.visit(Request(url), period, visit, level=level, select=key)
+                        listing.visits.append(follow)
                 elif key:
                     # The page lists another year when re-requested with the chosen option.
                     request = Request(page.url, "POST", ((key, value),))
-                    listing.visits.append(self.visit(request, period, visit))
+                    follow = self.visit(request, period, visit, level=level, select=key)
+                    listing.visits.append(follow)
 
     def read_pagination(
         self, listing: Listing, page: HtmlPage, main: LexborNode, visit: Visit
@@ -380,6 +530,7 @@ class PageReader:
                 by_offset.append((offset, url))
         if not roles:
             return
+        self.structure.orders[list_order(listing) or "unknown"] += 1
         if not {"next", "prev", "last"} & roles.keys() and by_offset:
             # Bare /(offset)/N links: their offsets tell which page is next, previous, last.
             here = current or 0
@@ -403,9 +554,10 @@ class PageReader:
         older_needed = all_recent and not self.crawl.stops_at_known_page(
             listing.known_items, listing.unknown_items
         )
-        if len(dates) > 1 and dates[0] > dates[-1]:  # newest first: older pages come next
+        order = self.settings.pagination or list_order(listing)
+        if order == "newest-first":  # older pages come next
             return {"prev", "first"} | ({"next"} if older_needed else set())
-        if len(dates) > 1 and dates[0] < dates[-1]:  # oldest first: the newest are on the last
+        if order == "oldest-first":  # the newest items are on the last page
             roles = {"last"} | ({"next"} if any_recent else set())
             return roles | ({"prev"} if older_needed else set())
         if any_recent:
@@ -415,6 +567,27 @@ class PageReader:
 
 def is_one_day(period: Period | None) -> bool:
     return period is not None and period.is_day
+
+
+def level_of(period: Period | None) -> Level:
+    """The kind of page a link dated by ``period`` leads to."""
+    if period is None:
+        return "section"
+    if period.is_day:
+        return "day"
+    start, end = period.start, period.end
+    whole_years = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31)
+    return "year" if whole_years else "month"
+
+
+def list_order(listing: Listing) -> Order | None:
+    """Which way a list page runs, from the dates of its items in page order."""
+    dates = [d for _, d in sorted(listing.item_dates)]
+    if len(dates) > 1 and dates[0] > dates[-1]:
+        return "newest-first"
+    if len(dates) > 1 and dates[0] < dates[-1]:
+        return "oldest-first"
+    return None
 
 
 def names_one_bulletin(title: str) -> bool:
