@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from attrap.adapters.registry import AdapterSpec, sync_administrations
 from attrap.store.db import Database, open_database
 from attrap.store.models import (
     Act,
@@ -172,3 +174,43 @@ def test_datetimes_come_back_in_utc(database: Database):
         hit = session.get(Hit, hit_id)
         assert hit is not None
         assert hit.first_seen_at.tzinfo == dt.UTC
+
+
+def test_processes_starting_together_sync_the_administrations_once(database: Database):
+    # Two workers start at once: the second one's insert waits on the first's uncommitted row,
+    # then must update it rather than fail on the primary key.
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers are PostgreSQL's case (SQLite serialises them)")
+    specs = [
+        AdapterSpec(
+            code="13",
+            name="Bouches-du-Rhône",
+            kind="departement",
+            engine="dsfr",
+            start_urls=["https://www.bouches-du-rhone.gouv.fr/raa"],
+        ),
+    ]
+    renamed = [specs[0].model_copy(update={"name": "Préfecture des Bouches-du-Rhône"})]
+    first = database.sessions()
+    sync_administrations(first, specs)
+    first.flush()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with database.session() as session:
+                sync_administrations(session, renamed)
+        except BaseException as exc:  # the assertion below names it
+            errors.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive()  # waiting on the first transaction's row
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert errors == []
+    with database.session() as session:
+        rows = session.scalars(select(Administration)).all()
+    assert [(row.code, row.name) for row in rows] == [("13", "Préfecture des Bouches-du-Rhône")]

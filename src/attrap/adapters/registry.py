@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attrap.config import Settings
+from attrap.store.dialects import dialect_insert
 from attrap.store.models import Administration
 
 
@@ -124,13 +124,26 @@ def select_adapters(specs: Iterable[AdapterSpec], codes: list[str]) -> list[Adap
 
 
 def sync_administrations(session: Session, specs: Iterable[AdapterSpec]) -> None:
-    existing = {a.code: a for a in session.scalars(select(Administration))}
-    for spec in specs:
-        row = existing.get(spec.code) or Administration(code=spec.code)
-        row.name = spec.name
-        row.kind = spec.kind
-        row.department = spec.filed_department
-        row.timezone = spec.timezone
-        row.engine = spec.engine
-        row.enabled = spec.enabled
-        session.add(row)
+    """Insert or update each administration's row. One statement, so that processes starting
+    together (two workers) do not both insert the same code."""
+    rows = [
+        {
+            "code": spec.code,
+            "name": spec.name,
+            "kind": spec.kind,
+            "department": spec.filed_department,
+            "timezone": spec.timezone,
+            "engine": spec.engine,
+            "enabled": spec.enabled,
+        }
+        for spec in specs
+    ]
+    if not rows:
+        return
+    statement = dialect_insert(session, Administration).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["code"],
+            set_={key: statement.excluded[key] for key in rows[0] if key != "code"},
+        )
+    )

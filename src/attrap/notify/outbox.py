@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from attrap.config import ChannelSettings, Settings
@@ -51,11 +50,11 @@ from attrap.notify.channel import (
 )
 from attrap.notify.messages import sample_hit
 from attrap.store.db import Database
+from attrap.store.dialects import dialect_insert
 from attrap.store.models import Act, Administration, Document, Hit, Notification, utcnow
 from attrap.store.queries import hit_to_json
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
-_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # Hits per statement: 500 ids in IN (…), and 500 × channels × 6 values per INSERT, stay well
 # under SQLite's 32766 and PostgreSQL's 65535 bound parameters.
 _BATCH = 500
@@ -127,9 +126,9 @@ def enqueue(
                         }
                     )
         if values:
-            insert = _INSERTS[session.get_bind().dialect.name](Notification)
             statement = (
-                insert.values(values)
+                dialect_insert(session, Notification)
+                .values(values)
                 .on_conflict_do_nothing(index_elements=["hit_id", "channel"])
                 .returning(Notification.status)
             )
