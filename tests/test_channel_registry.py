@@ -127,9 +127,9 @@ def test_a_registered_kind_reads_its_table_and_names_bad_keys(
         ["*"],
     )
     for body, expected in [
-        ("[notify.ring]\nurll = 'x'\n", "unknown key 'notify.ring.urll'"),
-        ("[notify.ring]\npriority = 'high'\n", "key 'notify.ring.priority'"),
-        ("[notify.ring]\nmax_attempts = 0\n", "key 'notify.ring.max_attempts'"),
+        ("[notify.ring]\nurll = 'x'\n", "clé inconnue 'notify.ring.urll'"),
+        ("[notify.ring]\npriority = 'high'\n", "clé 'notify.ring.priority'"),
+        ("[notify.ring]\nmax_attempts = 0\n", "clé 'notify.ring.max_attempts' : au moins 1"),
     ]:
         config.write_text(body)
         with pytest.raises(ConfigError, match=expected):
@@ -141,7 +141,7 @@ def test_a_registered_kind_reads_its_table_and_names_bad_keys(
     # Once the kind is gone, its table is an unknown key like any other.
     registry.unregister("ring")
     config.write_text('[notify.ring]\nurl = "x"\n')
-    with pytest.raises(ConfigError, match=r"unknown key 'notify\.ring'"):
+    with pytest.raises(ConfigError, match=r"clé inconnue 'notify\.ring'"):
         load_settings(config)
     registry.register(RING)
 

@@ -65,10 +65,13 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("[crawl]\nmin_dealy_s = 3\n", "unknown key 'crawl.min_dealy_s'"),
-        ("[crawl]\nmax_concurrency = 'many'\n", "key 'crawl.max_concurrency'"),
-        ("[bogus]\nx = 1\n", "unknown key 'bogus'"),
-        ("[crawl\nmin_delay_s = 3\n", "invalid TOML"),
+        ("[crawl]\nmin_dealy_s = 3\n", "clé inconnue 'crawl.min_dealy_s'"),
+        (
+            "[crawl]\nmax_concurrency = 'many'\n",
+            "clé 'crawl.max_concurrency' : nombre entier attendu",
+        ),
+        ("[bogus]\nx = 1\n", "clé inconnue 'bogus'"),
+        ("[crawl\nmin_delay_s = 3\n", "TOML invalide"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path: Path, body: str, expected: str):
@@ -86,4 +89,4 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, body: str, expected: str):
 def test_unreadable_config(tmp_path: Path):
     result = runner.invoke(app, ["status", "--config", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2
-    assert "cannot read configuration" in result.stderr
+    assert "lecture impossible" in result.stderr

@@ -498,17 +498,17 @@ def test_configured_rules_replace_the_defaults(tmp_path: Path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("version = ", "invalid TOML"),
+        ("version = ", "TOML invalide"),
         ('version = "1"\ncategories = []', "categories"),
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
             "[[categories.signals]]\nweight = 0.5\npatterns = ['(']\n",
-            "invalid regular expression",
+            "expression régulière invalide",
         ),
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
             "[[categories.signals]]\nweight = 0.5\n",
-            "phrases or patterns are needed",
+            "il faut des phrases ou des motifs",
         ),
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\ntypo = 1\n'
@@ -518,13 +518,13 @@ def test_configured_rules_replace_the_defaults(tmp_path: Path):
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
             "[[categories.signals]]\nweight = 0.5\npatterns = ['l 1']\narticle_of = 'csi'\n",
-            "article_of 'csi' is not in legal_texts",
+            "article_of 'csi' n'est pas dans legal_texts",
         ),
         (
             'version = "1"\n[[categories]]\nid = "x"\nlabel = "x"\nmin_score = 0.5\n'
             "[[categories.signals]]\nweight = 0.5\nphrases = ['a']\n"
             "[[exclusions]]\nname = 'refus'\ncategories = ['y']\nphrases = ['refus']\n",
-            "unknown categories",
+            "catégories inconnues",
         ),
     ],
 )
@@ -537,5 +537,5 @@ def test_invalid_rules_name_the_problem(tmp_path: Path, content: str, message: s
 
 
 def test_missing_rules_file(tmp_path: Path):
-    with pytest.raises(RulesError, match="cannot read rules"):
+    with pytest.raises(RulesError, match="lecture des règles impossible"):
         load_rules(Settings(matching=MatchingSettings(rules=str(tmp_path / "none.toml"))))

@@ -78,7 +78,7 @@ def test_run_crawls_reports_and_a_second_run_downloads_nothing(
 def test_run_with_an_unknown_code_is_a_usage_error(config_file: Path):
     result = runner.invoke(app, ["run", "999", "-c", str(config_file)])
     assert result.exit_code == 2
-    assert "unknown administration code" in result.output
+    assert "code(s) d'administration inconnu(s)" in result.output
 
 
 def test_run_full_walks_the_pages_an_incremental_run_skips(tmp_path: Path, database_url: str):

@@ -303,11 +303,66 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def _describe(error: ErrorDetails) -> str:
-    key = _one_line(".".join(str(part) for part in error["loc"])) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}'"
-    return f"key '{key}': {_one_line(error['msg'])}"
+# pydantic's words for the commonest problems of a hand-written TOML file, in French.
+_REASONS = {
+    "missing": "obligatoire",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "int_from_float": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "bool_type": "true ou false attendu",
+    "bool_parsing": "true ou false attendu",
+    "string_type": "texte attendu",
+    "list_type": "liste attendue",
+    "tuple_type": "liste attendue",
+    "dict_type": "table attendue",
+    "model_type": "table attendue",
+    "date_type": "date attendue (AAAA-MM-JJ)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "au moins {}"),
+    "greater_than": ("gt", "plus de {}"),
+    "less_than_equal": ("le", "au plus {}"),
+    "less_than": ("lt", "moins de {}"),
+    "too_short": ("min_length", "au moins {} élément(s)"),
+    "too_long": ("max_length", "au plus {} élément(s)"),
+    "string_too_short": ("min_length", "au moins {} caractère(s)"),
+    "string_too_long": ("max_length", "au plus {} caractère(s)"),
+    "literal_error": ("expected", "valeur attendue : {}"),
+    "enum": ("expected", "valeur attendue : {}"),
+}
+
+
+def _reason(error: ErrorDetails) -> str:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind in _REASONS:
+        return _REASONS[kind]
+    if kind in _BOUNDS and _BOUNDS[kind][0] in context:
+        name, wording = _BOUNDS[kind]
+        return wording.format(str(context[name]).replace(" or ", " ou "))
+    if kind == "value_error" and "error" in context:  # our validators' own words
+        return str(context["error"])
+    return error["msg"]
+
+
+def validation_problems(exc: ValidationError, prefix: str = "") -> str:
+    """Every problem of ``exc`` on one line, in French, each naming its key (under ``prefix``,
+    e.g. ``dsfr.`` for an adapter's engine table): what the configuration, adapter and rules
+    files' errors say."""
+
+    def problem(error: ErrorDetails) -> str:
+        if not error["loc"]:  # the model's own check, across keys
+            return _one_line(_reason(error))
+        key = _one_line(prefix + ".".join(str(part) for part in error["loc"]))
+        if error["type"] == "extra_forbidden":
+            return f"clé inconnue '{key}'"
+        return f"clé '{key}' : {_one_line(_reason(error))}"
+
+    return " ; ".join(problem(error) for error in exc.errors())
 
 
 def _resolve_relative(data: dict[str, Any], base: Path) -> None:
@@ -332,16 +387,15 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         raw = config_file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{config_file}: cannot read configuration: {exc.strerror}") from exc
+        raise ConfigError(f"{config_file} : lecture impossible : {exc.strerror}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from exc
+        raise ConfigError(f"{config_file} : TOML invalide : {exc}") from exc
     _resolve_relative(data, config_file.resolve().parent)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
-        raise ConfigError(f"{config_file}: {problems}") from exc
+        raise ConfigError(f"{config_file} : {validation_problems(exc)}") from exc
     settings.source = config_file
     return settings

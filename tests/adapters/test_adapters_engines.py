@@ -22,7 +22,7 @@ D = dt.date
 
 
 def test_unknown_engine_is_a_clear_error():
-    with pytest.raises(AdapterError, match=r"unknown engine 'dsrf' \(known engines: dims, dsfr"):
+    with pytest.raises(AdapterError, match=r"moteur inconnu 'dsrf' \(moteurs connus : dims, dsfr"):
         get_engine("dsrf")
 
 
@@ -51,13 +51,13 @@ def write_adapter(tmp_path: Path, extra: str) -> AdapterSpec:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ("[dsfr]\nyear_patern = 'x'\n", r"key 'dsfr.year_patern': Extra inputs"),
-        ("[dsfr]\nyear_pattern = 'RAA'\n", "needs a group capturing the year"),
-        ("[dsfr]\nyear_pattern = '(RAA'\n", "invalid regular expression"),
-        ("[dsfr]\nmax_pages = 0\n", r"key 'dsfr.max_pages'"),
-        ("[dsfr]\nlink_selector = 'a[['\n", "invalid CSS selector"),
-        ("[dsrf]\nmax_pages = 3\n", r"unknown key\(s\) dsrf"),
-        ('engine_ = "x"\n', r"unknown key\(s\) engine_"),
+        ("[dsfr]\nyear_patern = 'x'\n", r"clé inconnue 'dsfr.year_patern'"),
+        ("[dsfr]\nyear_pattern = 'RAA'\n", "il faut un groupe qui capture l'année"),
+        ("[dsfr]\nyear_pattern = '(RAA'\n", "expression régulière invalide"),
+        ("[dsfr]\nmax_pages = 0\n", r"clé 'dsfr.max_pages' : au moins 1"),
+        ("[dsfr]\nlink_selector = 'a[['\n", "sélecteur CSS invalide"),
+        ("[dsrf]\nmax_pages = 3\n", r"clé\(s\) inconnue\(s\) : dsrf"),
+        ('engine_ = "x"\n', r"clé\(s\) inconnue\(s\) : engine_"),
     ],
 )
 def test_invalid_settings_name_the_file_and_key(tmp_path: Path, extra: str, message: str):
@@ -69,7 +69,7 @@ def test_invalid_settings_name_the_file_and_key(tmp_path: Path, extra: str, mess
 
 def test_unknown_engine_in_a_file_names_the_file(tmp_path: Path):
     spec = write_adapter(tmp_path, "").model_copy(update={"engine": "wordpress"})
-    with pytest.raises(AdapterError, match=r"99\.toml: key 'engine': unknown engine 'wordpress'"):
+    with pytest.raises(AdapterError, match=r"99\.toml : clé 'engine' : moteur inconnu 'wordpress'"):
         validate_spec(spec)
 
 

@@ -346,16 +346,19 @@ def test_detail_pages_pinned_true_takes_every_card_dated_to_a_day_for_one(tmp_pa
     [
         (
             "[dsfr]\npagination = 'newest'\n",
-            r"key 'dsfr.pagination': Input should be 'newest-first'",
+            r"clé 'dsfr.pagination' : valeur attendue : 'newest-first'",
         ),
         (
             "[dsfr]\ndetail_pages = 'maybe'\n",
-            r"key 'dsfr.detail_pages': Input should be a valid boolean",
+            r"clé 'dsfr.detail_pages' : true ou false attendu",
         ),
-        ("[dsfr]\nselect_menus = ['']\n", r"key 'dsfr.select_menus.0'"),
-        ("[dsfr]\nselect_menus = 'Liste'\n", r"key 'dsfr.select_menus'"),
-        ("[dsfr]\nlevels = ['year', 'week']\n", r"key 'dsfr.levels.1': Input should be 'section'"),
-        ("[dsfr]\npaginaton = 'newest-first'\n", r"key 'dsfr.paginaton': Extra inputs"),
+        ("[dsfr]\nselect_menus = ['']\n", r"clé 'dsfr.select_menus.0'"),
+        ("[dsfr]\nselect_menus = 'Liste'\n", r"clé 'dsfr.select_menus'"),
+        (
+            "[dsfr]\nlevels = ['year', 'week']\n",
+            r"clé 'dsfr.levels.1' : valeur attendue : 'section'",
+        ),
+        ("[dsfr]\npaginaton = 'newest-first'\n", r"clé inconnue 'dsfr.paginaton'"),
     ],
 )
 def test_invalid_pins_are_one_line_errors_naming_the_file(tmp_path: Path, extra: str, message: str):
@@ -367,5 +370,5 @@ def test_invalid_pins_are_one_line_errors_naming_the_file(tmp_path: Path, extra:
     )
     with pytest.raises(AdapterError, match=message) as error:
         validate_spec(load_file(path))
-    assert str(error.value).startswith(f"{path}: ")
+    assert str(error.value).startswith(f"{path} : ")
     assert "\n" not in str(error.value)

@@ -61,7 +61,7 @@ def test_check_fails_when_nothing_is_found(config: Path):
 def test_check_unknown_code(config: Path):
     result = runner.invoke(app, ["adapters", "check", "999", "-c", str(config)])
     assert result.exit_code == 2
-    assert "unknown administration code(s): 999" in result.stderr
+    assert "code(s) d'administration inconnu(s) : 999" in result.stderr
 
 
 def test_check_prints_the_structure_it_detected(config: Path):
@@ -98,7 +98,7 @@ def test_check_names_an_invalid_pin_and_its_file(config: Path, tmp_path: Path):
     )
     assert result.exit_code == 1
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"erreur : {adapters / '05.toml'}: key 'dsfr.pagination': ")
+    assert line.startswith(f"erreur : {adapters / '05.toml'} : clé 'dsfr.pagination' : ")
 
 
 # --- Recording ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from attrap.adapters.registry import AdapterError, AdapterSpec
+from attrap.config import validation_problems
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,8 @@ class Engine(ABC, Generic[SettingsT]):
         try:
             return self.settings_model.model_validate(spec.engine_settings())
         except ValidationError as exc:
-            where = spec.source or f"adapter {spec.code}"
-            problems = "; ".join(
-                f"key '{self.name}.{'.'.join(map(str, e['loc']))}': {e['msg']}"
-                for e in exc.errors()
-            )
-            raise AdapterError(f"{where}: {problems}") from exc
+            where = spec.source or f"adaptateur {spec.code}"
+            raise AdapterError(f"{where} : {validation_problems(exc, f'{self.name}.')}") from exc
 
     @abstractmethod
     def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]: ...

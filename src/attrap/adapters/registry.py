@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from attrap.config import Settings
+from attrap.config import Settings, validation_problems
 from attrap.store.dialects import dialect_insert
 from attrap.store.models import Administration
 
@@ -71,14 +71,11 @@ def load_file(path: Path) -> AdapterSpec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         spec = AdapterSpec.model_validate(data)
     except OSError as exc:
-        raise AdapterError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise AdapterError(f"{path} : lecture impossible : {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise AdapterError(f"{path}: invalid TOML: {exc}") from exc
+        raise AdapterError(f"{path} : TOML invalide : {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"key '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in exc.errors()
-        )
-        raise AdapterError(f"{path}: {problems}") from exc
+        raise AdapterError(f"{path} : {validation_problems(exc)}") from exc
     spec.source = path
     return spec
 
@@ -101,7 +98,9 @@ def load_adapters(settings: Settings) -> list[AdapterSpec]:
     for code, override in settings.adapters.overrides.items():
         overridden = by_code.get(code)
         if overridden is None:
-            raise AdapterError(f'[adapters.overrides."{code}"]: no adapter has code {code}')
+            raise AdapterError(
+                f'[adapters.overrides."{code}"] : aucun adaptateur n\'a le code {code}'
+            )
         changes = override.model_dump(exclude_none=True)
         by_code[code] = overridden.model_copy(update=changes)
     patterns = settings.adapters.enabled
@@ -119,7 +118,7 @@ def select_adapters(specs: Iterable[AdapterSpec], codes: list[str]) -> list[Adap
     known = {s.code: s for s in specs}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise AdapterError(f"unknown administration code(s): {', '.join(unknown)}")
+        raise AdapterError(f"code(s) d'administration inconnu(s) : {', '.join(unknown)}")
     return [known[c] for c in codes]
 
 

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from attrap.config import Settings
+from attrap.config import Settings, validation_problems
 
 DEFAULT_RULES = "rules.toml"
 
@@ -53,13 +53,13 @@ class _Terms(_Strict):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+                raise ValueError(f"expression régulière invalide {pattern!r} : {exc}") from exc
         return patterns
 
     @model_validator(mode="after")
     def _not_empty(self) -> _Terms:
         if not self.phrases and not self.patterns:
-            raise ValueError("phrases or patterns are needed")
+            raise ValueError("il faut des phrases ou des motifs (phrases, patterns)")
         return self
 
 
@@ -119,7 +119,7 @@ class Rules(_Strict):
         ids = [c.id for c in categories]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
-            raise ValueError(f"duplicate category ids: {', '.join(duplicates)}")
+            raise ValueError(f"identifiants de catégorie en double : {', '.join(duplicates)}")
         return categories
 
     @model_validator(mode="after")
@@ -127,12 +127,13 @@ class Rules(_Strict):
         ids = {c.id for c in self.categories}
         for exclusion in self.exclusions:
             if unknown := sorted(set(exclusion.categories) - ids):
-                raise ValueError(f"exclusion {exclusion.name!r}: unknown categories {unknown}")
+                raise ValueError(f"exclusion {exclusion.name!r} : catégories inconnues {unknown}")
         for category in self.categories:
             for signal in category.signals:
                 if signal.article_of is not None and signal.article_of not in self.legal_texts:
                     raise ValueError(
-                        f"{category.id}: article_of {signal.article_of!r} is not in legal_texts"
+                        f"{category.id} : article_of {signal.article_of!r} "
+                        "n'est pas dans legal_texts"
                     )
         return self
 
@@ -141,15 +142,11 @@ def parse_rules(text: str, origin: str) -> Rules:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulesError(f"{origin}: invalid TOML: {exc}") from exc
+        raise RulesError(f"{origin} : TOML invalide : {exc}") from exc
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise RulesError(f"{origin}: {problems}") from exc
+        raise RulesError(f"{origin} : {validation_problems(exc)}") from exc
 
 
 def load_rules(settings: Settings) -> Rules:
@@ -159,7 +156,7 @@ def load_rules(settings: Settings) -> Rules:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise RulesError(f"{path}: cannot read rules: {exc.strerror}") from exc
+            raise RulesError(f"{path} : lecture des règles impossible : {exc.strerror}") from exc
         return parse_rules(text, str(path))
     shipped = resources.files("attrap.matching") / DEFAULT_RULES
     return parse_rules(shipped.read_text(encoding="utf-8"), f"attrap/matching/{DEFAULT_RULES}")

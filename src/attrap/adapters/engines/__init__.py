@@ -22,18 +22,18 @@ def get_engine(name: str) -> Engine[Any]:
         return ENGINES[name]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
-        raise AdapterError(f"unknown engine '{name}' (known engines: {known})") from None
+        raise AdapterError(f"moteur inconnu '{name}' (moteurs connus : {known})") from None
 
 
 def validate_spec(spec: AdapterSpec) -> None:
     """Checks what loading a file cannot: the engine exists, its settings table is valid, and
     no other unknown top-level key hides a typo. Errors name the file."""
-    where = spec.source or f"adapter {spec.code}"
+    where = spec.source or f"adaptateur {spec.code}"
     try:
         engine = get_engine(spec.engine)
     except AdapterError as exc:
-        raise AdapterError(f"{where}: key 'engine': {exc}") from None
+        raise AdapterError(f"{where} : clé 'engine' : {exc}") from None
     unknown = sorted(set(spec.model_extra or {}) - {spec.engine})
     if unknown:
-        raise AdapterError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        raise AdapterError(f"{where} : clé(s) inconnue(s) : {', '.join(unknown)}")
     engine.settings(spec)

@@ -100,9 +100,11 @@ class DsfrSettings(IncrementalSettings):
             try:
                 groups = re.compile(value).groups
             except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
+                raise ValueError(f"expression régulière invalide : {exc}") from exc
             if groups < 1:
-                raise ValueError("needs a group capturing the year, e.g. 'RAA[- ]*(\\d{4})'")
+                raise ValueError(
+                    "il faut un groupe qui capture l'année, par ex. 'RAA[- ]*(\\d{4})'"
+                )
         return value
 
     @field_validator("link_selector")
@@ -112,7 +114,7 @@ class DsfrSettings(IncrementalSettings):
             try:
                 LexborHTMLParser("<p></p>").css(value)
             except SelectolaxError as exc:
-                raise ValueError(f"invalid CSS selector: {exc}") from exc
+                raise ValueError(f"sélecteur CSS invalide : {exc}") from exc
         return value
 
 

@@ -50,7 +50,7 @@ class RegionsSettings(EngineSettings):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from exc
+                raise ValueError(f"expression régulière invalide : {exc}") from exc
         return value
 
 
