@@ -16,6 +16,7 @@ import pytest
 
 from attrap.config import Settings
 from attrap.http import Download, FetchError, HttpClient, retry_after_seconds
+from attrap.store.pdfs import PdfStore
 from local_server import (
     LocalServer,
     Reply,
@@ -46,8 +47,9 @@ def download(settings: Settings, url: str, clock: VirtualClock | None = None) ->
 
 
 def stored_files(settings: Settings) -> list[str]:
-    """Everything in pdf_dir, hidden temporary files included."""
-    return sorted(p.name for p in settings.pdf_dir.iterdir()) if settings.pdf_dir.exists() else []
+    """Everything in the PDF store's directory, hidden temporary files included."""
+    directory = PdfStore.of(settings).directory
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 def test_page_is_fetched_with_the_configured_user_agent(server: LocalServer, tmp_path: Path):
@@ -255,7 +257,7 @@ def test_pdf_is_stored_by_its_sha256(server: LocalServer, tmp_path: Path):
     settings = crawl_settings(tmp_path)
     stored = download(settings, server.url("/file/raa.pdf"))
     digest = hashlib.sha256(content).hexdigest()
-    expected = Download(path=settings.pdf_dir / f"{digest}.pdf", sha256=digest, size=len(content))
+    expected = Download(path=PdfStore.of(settings).path(digest), sha256=digest, size=len(content))
     assert stored == expected
     assert stored.path.read_bytes() == content
     assert stored_files(settings) == [f"{digest}.pdf"]
@@ -279,6 +281,21 @@ def test_failed_download_leaves_nothing_behind(
     settings = crawl_settings(tmp_path, max_pdf_mb=0.002, max_attempts=2)
     with pytest.raises(FetchError, match=error):
         download(settings, server.url("/file/raa.pdf"), VirtualClock())
+    assert stored_files(settings) == []
+
+
+def test_a_pdf_that_cannot_be_stored_is_a_fetch_error_and_leaves_nothing(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    server.route("/file/raa.pdf", pdf(make_pdf("RAA")))
+    settings = crawl_settings(tmp_path)
+
+    def full(source: str | Path, target: str | Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(FetchError, match="cannot store the PDF: No space left on device"):
+        download(settings, server.url("/file/raa.pdf"))
     assert stored_files(settings) == []
 
 
@@ -306,12 +323,13 @@ def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path:
 def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
     settings = crawl_settings(tmp_path)
     cache = settings.storage.data_dir / "http-cache"
+    store = PdfStore.of(settings)
     two_hours_ago = time.time() - 2 * 3600
     files = {
-        "stale": settings.pdf_dir / ".k1ll3d.part",
+        "stale": store.directory / ".k1ll3d.part",
         "stale page": cache / ".k1ll3d.part",
-        "in progress": settings.pdf_dir / ".busy42.part",
-        "old pdf": settings.pdf_dir / f"{'0' * 64}.pdf",
+        "in progress": store.directory / ".busy42.part",
+        "old pdf": store.path("0" * 64),
     }
     for name, path in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -324,7 +342,7 @@ def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
             pass
 
     asyncio.run(start_client())
-    assert stored_files(settings) == [".busy42.part", f"{'0' * 64}.pdf"]
+    assert stored_files(settings) == [".busy42.part", store.path("0" * 64).name]
     assert list(cache.iterdir()) == []
 
 

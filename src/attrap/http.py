@@ -11,11 +11,11 @@
   ``crawl.max_attempts`` attempts; then a ``FetchError``.
 - Listing pages are revalidated with ``If-None-Match`` / ``If-Modified-Since``; their last body
   is kept under ``<data_dir>/http-cache`` and served again on 304.
-- PDFs are streamed to a temporary file, hashed while streaming, checked by their magic bytes and
-  size, then atomically renamed to ``<pdf_dir>/<sha256>.pdf``; a failure leaves nothing behind.
-  A body still arriving after ``crawl.max_download_s`` fails the download. Temporary files a
-  killed process left behind are removed when a client starts (at once when the process ran on
-  this machine, after an hour otherwise).
+- PDFs are streamed into the PDF store (``store/pdfs.py``: hashed while streaming, stored by
+  their hash, whole or not at all), checked on the way by their magic bytes and size; a failure
+  leaves nothing behind. A body still arriving after ``crawl.max_download_s`` fails the
+  download. Temporary files a killed process left behind are removed when a client starts
+  (``store/files.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import math
 import os
 import re
 import socket
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -51,6 +50,8 @@ from tenacity import (
 
 from attrap.adapters.base import HtmlPage
 from attrap.config import Settings
+from attrap.store import files
+from attrap.store.pdfs import PdfStore
 
 T = TypeVar("T")
 
@@ -60,13 +61,6 @@ BACKOFF_MAX_S = 300.0
 # Readers accept a PDF header anywhere in the first KiB; so do we, and no further.
 PDF_MAGIC = b"%PDF-"
 PDF_MAGIC_WINDOW = 1024
-# A temporary file this old belongs to no live download: its process was killed.
-STALE_PART_S = 3600.0
-TEMP_PREFIX, TEMP_SUFFIX = ".", ".part"
-# Temporary files are named after their writer (``.<host>~<pid>~<random>.part``): those of a dead
-# process on this machine are removed at once, those of other machines (a shared data_dir) only
-# when old.
-_OWNER = re.compile(r"^\.(?P<host>[^~]+)~(?P<pid>\d+)~")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Transport failures worth another try; an unsupported scheme or a malformed request is not.
 RETRYABLE_TRANSPORT_ERRORS = (
@@ -101,7 +95,7 @@ class _RetryableError(FetchError):
 
 @dataclass(frozen=True)
 class Download:
-    """A PDF stored under ``pdf_dir`` by its content hash."""
+    """A PDF in the PDF store, under its content hash."""
 
     path: Path
     sha256: str
@@ -157,14 +151,13 @@ class _PageCache:
             return None
 
     def store(self, url: str, page: _CachedPage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=temp_prefix(), suffix=TEMP_SUFFIX)
+        fd, temp = files.new_temporary(self.directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(asdict(page), handle, ensure_ascii=False)
             os.replace(temp, self._path(url))
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            temp.unlink(missing_ok=True)
             raise
 
 
@@ -188,39 +181,6 @@ def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) ->
     now = now or dt.datetime.now(dt.UTC)
     when = retry_after(value, now)
     return None if when is None else max(0.0, (when - now).total_seconds())
-
-
-def temp_prefix() -> str:
-    return f"{TEMP_PREFIX}{socket.gethostname()}~{os.getpid()}~"
-
-
-def _writer_is_dead(path: Path) -> bool:
-    owner = _OWNER.match(path.name)
-    if owner is None or owner["host"] != socket.gethostname():
-        return False
-    try:
-        os.kill(int(owner["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def remove_stale_parts(directory: Path, *, older_than_s: float = STALE_PART_S) -> int:
-    """Delete the temporary files in ``directory`` whose writer died on this machine, or that
-    were untouched for ``older_than_s``; how many. Others may belong to a process downloading
-    right now."""
-    limit = time.time() - older_than_s
-    removed = 0
-    for path in directory.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-        try:
-            if _writer_is_dead(path) or path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            pass  # removed meanwhile by the process that owned it
-    return removed
 
 
 def _describe(error: Exception) -> str:
@@ -256,10 +216,10 @@ class HttpClient:
         crawl = settings.crawl
         self._crawl = crawl
         self._clock = clock or SystemClock()
-        self._pdf_dir = settings.pdf_dir
+        self._pdfs = PdfStore.of(settings)
         self._cache = _PageCache(settings.storage.data_dir / "http-cache")
-        for directory in (self._pdf_dir, self._cache.directory):
-            remove_stale_parts(directory)
+        self._pdfs.remove_stale_parts()
+        files.remove_stale_parts(self._cache.directory)
         self._max_pdf_bytes = int(crawl.max_pdf_mb * 1024 * 1024)
         self._proxied = bool(crawl.proxy)
         self._client = httpx.AsyncClient(
@@ -327,7 +287,7 @@ class HttpClient:
         return await self._retrying(url, attempt)
 
     async def download_pdf(self, url: str) -> Download:
-        """Stream a PDF to ``<pdf_dir>/<sha256>.pdf``; FetchError when it is not a PDF, too big,
+        """Stream a PDF into the PDF store; FetchError when it is not a PDF, too big,
         truncated or unreachable — leaving no file behind."""
 
         async def attempt() -> Download:
@@ -512,38 +472,21 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_pdf_bytes:
             raise self._too_big(url)
-        self._pdf_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            dir=self._pdf_dir, prefix=temp_prefix(), suffix=TEMP_SUFFIX
-        )
-        temp = Path(temp_name)
-        try:
-            digest = hashlib.sha256()
-            head = b""
-            size = 0
-            with os.fdopen(fd, "wb") as handle:
+        with self._pdfs.writer() as writer:
+            try:
+                head = b""
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self._max_pdf_bytes:
+                    if writer.size + len(chunk) > self._max_pdf_bytes:
                         raise self._too_big(url)
                     if len(head) < PDF_MAGIC_WINDOW:
                         head += chunk[: PDF_MAGIC_WINDOW - len(head)]
                         self._check_magic(url, head, final=False)
-                    digest.update(chunk)
-                    handle.write(chunk)
+                    writer.write(chunk)
                 self._check_magic(url, head, final=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            sha256 = digest.hexdigest()
-            path = self._pdf_dir / f"{sha256}.pdf"
-            os.replace(temp, path)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise FetchError(url, f"cannot store the PDF: {exc.strerror or exc}") from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return Download(path=path, sha256=sha256, size=size)
+                path = writer.commit()
+            except OSError as exc:
+                raise FetchError(url, f"cannot store the PDF: {exc.strerror or exc}") from exc
+        return Download(path=path, sha256=writer.sha256, size=writer.size)
 
     @staticmethod
     def _check_magic(url: str, head: bytes, *, final: bool) -> None:
