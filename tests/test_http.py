@@ -16,6 +16,7 @@ import pytest
 
 from attrap.config import Settings
 from attrap.http import Download, FetchError, HttpClient, retry_after_seconds
+from attrap.store.http_cache import PageCache
 from attrap.store.pdfs import PdfStore
 from local_server import (
     LocalServer,
@@ -322,7 +323,7 @@ def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path:
 
 def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
     settings = crawl_settings(tmp_path)
-    cache = settings.storage.data_dir / "http-cache"
+    cache = PageCache.of(settings).directory
     store = PdfStore.of(settings)
     two_hours_ago = time.time() - 2 * 3600
     files = {

@@ -10,7 +10,7 @@
   jitter, ``Retry-After`` (seconds or HTTP date) honoured up to ``crawl.max_retry_after_s``, at most
   ``crawl.max_attempts`` attempts; then a ``FetchError``.
 - Listing pages are revalidated with ``If-None-Match`` / ``If-Modified-Since``; their last body
-  is kept under ``<data_dir>/http-cache`` and served again on 304.
+  is kept in the page cache (``store/http_cache.py``) and served again on 304.
 - PDFs are streamed into the PDF store (``store/pdfs.py``: hashed while streaming, stored by
   their hash, whole or not at all), checked on the way by their magic bytes and size; a failure
   leaves nothing behind. A body still arriving after ``crawl.max_download_s`` fails the
@@ -23,17 +23,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
-import hashlib
 import ipaddress
-import json
 import math
-import os
 import re
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -50,7 +47,7 @@ from tenacity import (
 
 from attrap.adapters.base import HtmlPage
 from attrap.config import Settings
-from attrap.store import files
+from attrap.store.http_cache import CachedPage, PageCache
 from attrap.store.pdfs import PdfStore
 
 T = TypeVar("T")
@@ -118,49 +115,6 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-@dataclass(frozen=True)
-class _CachedPage:
-    final_url: str
-    text: str
-    etag: str | None
-    last_modified: str | None
-
-    def validators(self) -> dict[str, str]:
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-class _PageCache:
-    """Last body and validators of each listing page, one JSON file per URL."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def _path(self, url: str) -> Path:
-        return self.directory / f"{hashlib.sha256(url.encode()).hexdigest()}.json"
-
-    def load(self, url: str) -> _CachedPage | None:
-        try:
-            return _CachedPage(**json.loads(self._path(url).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            # Missing or unreadable entry: fetch unconditionally, which rewrites it.
-            return None
-
-    def store(self, url: str, page: _CachedPage) -> None:
-        fd, temp = files.new_temporary(self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(page), handle, ensure_ascii=False)
-            os.replace(temp, self._path(url))
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-
-
 def retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
     """When a ``Retry-After`` header (seconds or HTTP date) says we may try again, or None when
     absent or unreadable. The one reading of it, for the crawler and the notification channels."""
@@ -217,9 +171,9 @@ class HttpClient:
         self._crawl = crawl
         self._clock = clock or SystemClock()
         self._pdfs = PdfStore.of(settings)
-        self._cache = _PageCache(settings.storage.data_dir / "http-cache")
+        self._cache = PageCache.of(settings)
         self._pdfs.remove_stale_parts()
-        files.remove_stale_parts(self._cache.directory)
+        self._cache.remove_stale_parts()
         self._max_pdf_bytes = int(crawl.max_pdf_mb * 1024 * 1024)
         self._proxied = bool(crawl.proxy)
         self._client = httpx.AsyncClient(
@@ -281,7 +235,7 @@ class HttpClient:
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
             if cacheable and (etag or last_modified):
-                self._cache.store(url, _CachedPage(page.url, page.text, etag, last_modified))
+                self._cache.store(url, CachedPage(page.url, page.text, etag, last_modified))
             return page
 
         return await self._retrying(url, attempt)
