@@ -18,7 +18,8 @@ from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import get_engine
 from attrap.adapters.registry import load_file
 from attrap.config import Settings
-from attrap.http import MAX_PAGE_BYTES, Download, FetchError, HttpClient
+from attrap.fetching import FetchError
+from attrap.http import MAX_PAGE_BYTES, Download, HttpClient
 from local_server import LocalServer, Reply, crawl_settings, html, make_pdf
 
 REPO = Path(__file__).resolve().parents[1]

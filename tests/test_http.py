@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from attrap.config import Settings
-from attrap.http import Download, FetchError, HttpClient, retry_after_seconds
+from attrap.fetching import FetchError
+from attrap.http import Download, HttpClient, retry_after_seconds
 from attrap.store.http_cache import PageCache
 from attrap.store.pdfs import PdfStore
 from local_server import (

@@ -518,10 +518,11 @@ def adapters_check(
     from attrap.adapters.fixtures import FixtureError
     from attrap.adapters.maintain import check_adapter
     from attrap.adapters.registry import AdapterError
+    from attrap.http import HttpClient
 
     settings = settings_from(config)
     try:
-        report = asyncio.run(check_adapter(settings, code, fixtures))
+        report = asyncio.run(check_adapter(settings, code, fixtures, live=HttpClient))
     except (AdapterError, FixtureError) as exc:
         fail(str(exc))
     table = Table("Date", "Titre", title=f"Bulletins trouvés pour {code}")

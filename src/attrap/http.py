@@ -45,8 +45,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from attrap.adapters.base import HtmlPage
 from attrap.config import Settings
+from attrap.fetching import FetchError, HtmlPage
 from attrap.store.http_cache import CachedPage, PageCache
 from attrap.store.pdfs import PdfStore
 
@@ -67,17 +67,6 @@ RETRYABLE_TRANSPORT_ERRORS = (
     httpx.ProxyError,
 )
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-class FetchError(Exception):
-    """A page or a PDF that could not be fetched; ``reason`` is short and meant for humans."""
-
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
-        super().__init__(f"{reason} ({url})")
-        self.url = url
-        self.reason = reason
-        # The HTTP status that refused the request, when one did (404: the page is gone).
-        self.status = status
 
 
 class _RetryableError(FetchError):

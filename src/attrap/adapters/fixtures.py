@@ -25,8 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from attrap.adapters.base import HtmlPage
-from attrap.http import FetchError
+from attrap.fetching import FetchError, HtmlPage
 
 MANIFEST = "manifest.toml"
 

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import re
 import tomllib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,8 +52,15 @@ async def crawl(spec: AdapterSpec, fetcher: PageFetcher, not_before: dt.date) ->
     return report
 
 
-async def check_adapter(settings: Settings, code: str, fixtures: Path | None) -> CrawlReport:
-    """Crawls one administration, from a fixture folder or live."""
+# How ``check_adapter`` opens a live fetcher: the CLI passes ``attrap.http.HttpClient``, which
+# adapters do not import.
+LiveFetcher = Callable[[Settings], AbstractAsyncContextManager[PageFetcher]]
+
+
+async def check_adapter(
+    settings: Settings, code: str, fixtures: Path | None, live: LiveFetcher
+) -> CrawlReport:
+    """Crawls one administration, from a fixture folder or live through ``live(settings)``."""
     (spec,) = select_adapters(load_adapters(settings), [code])
     not_before = settings.crawl.not_before
     if fixtures is not None:
@@ -59,9 +68,7 @@ async def check_adapter(settings: Settings, code: str, fixtures: Path | None) ->
         report = await crawl(spec, fetcher, not_before)
         report.pages = len(fetcher.requests)
         return report
-    from attrap.http import HttpClient  # the live client is only needed here
-
-    async with HttpClient(settings) as client:
+    async with live(settings) as client:
         return await crawl(spec, client, not_before)
 
 

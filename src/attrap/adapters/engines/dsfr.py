@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
@@ -51,6 +51,7 @@ from attrap.adapters.engines.common import (
     parse,
     text_of,
 )
+from attrap.fetching import HtmlPage
 
 
 class DsfrSettings(IncrementalSettings):
