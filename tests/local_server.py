@@ -1,12 +1,14 @@
 """Support for the crawl tests: a real HTTP server on 127.0.0.1 whose routes answer scripted
 replies, logging every request (arrival time, headers) and measuring concurrency; real PDFs; a
-virtual clock; and a minimal engine reading one listing page."""
+virtual clock and a fake resolver; and a minimal engine reading one listing page."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import re
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -212,6 +214,26 @@ class VirtualClock:
         self.sleeps.append(seconds)
         self.time += seconds
         await asyncio.sleep(0)
+
+
+class FakeResolver:
+    """Host names resolved from a table, never by DNS (``HttpClient(resolver=...)``): an IP
+    address stands for itself, ``localhost`` is 127.0.0.1, and any other name is unknown, as a
+    resolver without network says (the client then keys the name's budget on the name itself).
+    ``asked`` records every lookup."""
+
+    def __init__(self, addresses: dict[str, str] | None = None) -> None:
+        self.addresses = {"localhost": "127.0.0.1", **(addresses or {})}
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> str:
+        self.asked.append(host)
+        if host in self.addresses:
+            return self.addresses[host]
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
 
 
 def crawl_settings(data_dir: Path, **crawl: Any) -> Settings:

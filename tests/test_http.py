@@ -16,10 +16,11 @@ import pytest
 
 from attrap.config import Settings
 from attrap.fetching import FetchError
-from attrap.http import Download, HttpClient, retry_after_seconds
+from attrap.http import Download, HttpClient, retry_after_seconds, system_resolver
 from attrap.store.http_cache import PageCache
 from attrap.store.pdfs import PdfStore
 from local_server import (
+    FakeResolver,
     LocalServer,
     Reply,
     Request,
@@ -34,7 +35,7 @@ from local_server import (
 
 def fetch(settings: Settings, url: str, clock: VirtualClock | None = None) -> str:
     async def go() -> str:
-        async with HttpClient(settings, clock=clock) as client:
+        async with HttpClient(settings, clock=clock, resolver=FakeResolver()) as client:
             return (await client.fetch_html(url)).text
 
     return asyncio.run(go())
@@ -42,7 +43,7 @@ def fetch(settings: Settings, url: str, clock: VirtualClock | None = None) -> st
 
 def download(settings: Settings, url: str, clock: VirtualClock | None = None) -> Download:
     async def go() -> Download:
-        async with HttpClient(settings, clock=clock) as client:
+        async with HttpClient(settings, clock=clock, resolver=FakeResolver()) as client:
             return await client.download_pdf(url)
 
     return asyncio.run(go())
@@ -73,7 +74,7 @@ def test_post_form_is_sent(server: LocalServer, tmp_path: Path):
     server.route("/liste", html("<p>2024</p>"))
 
     async def go() -> str:
-        async with HttpClient(crawl_settings(tmp_path)) as client:
+        async with HttpClient(crawl_settings(tmp_path), resolver=FakeResolver()) as client:
             page = await client.fetch_html(
                 server.url("/liste"), method="POST", data={"Liste-liste-docs": "2024"}
             )
@@ -91,12 +92,14 @@ def test_two_hosts_on_one_ip_are_spaced_by_min_delay(server: LocalServer, tmp_pa
     server.route("/p", html("ok"))
     settings = crawl_settings(tmp_path, min_delay_s=0.5)
     urls = [server.url("/p", host) for host in ["localhost", "127.0.0.1"] * 2]
+    resolver = FakeResolver()
 
     async def go() -> None:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=resolver) as client:
             await asyncio.gather(*(client.fetch_html(u) for u in urls))
 
     asyncio.run(go())
+    assert "localhost" in resolver.asked  # its address came from the resolver the client was given
     arrivals = sorted(r.arrived for r in server.log)
     assert {r.host.split(":")[0] for r in server.log} == {"localhost", "127.0.0.1"}
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
@@ -112,7 +115,7 @@ def test_different_ips_do_not_wait_for_each_other(tmp_path: Path):
             server.route("/p", html("ok"))
 
         async def go() -> None:
-            async with HttpClient(settings) as client:
+            async with HttpClient(settings, resolver=FakeResolver()) as client:
                 await asyncio.gather(
                     client.fetch_html(one.url("/p")), client.fetch_html(two.url("/p"))
                 )
@@ -123,12 +126,48 @@ def test_different_ips_do_not_wait_for_each_other(tmp_path: Path):
         assert len(one.log) == len(two.log) == 1
 
 
+def test_the_default_resolver_is_the_systems(tmp_path: Path):
+    # localhost only: the one name every machine resolves without a network.
+    first_address = socket.getaddrinfo("localhost", 8080, type=socket.SOCK_STREAM)[0][4][0]
+
+    async def go() -> tuple[str, str]:
+        async with HttpClient(crawl_settings(tmp_path)) as client:
+            return (
+                await client.address_of("http://localhost:8080/raa"),
+                await system_resolver("localhost", 8080),
+            )
+
+    assert asyncio.run(go()) == (first_address, first_address)
+
+
+def test_a_name_that_does_not_resolve_is_its_own_budget(tmp_path: Path):
+    resolver = FakeResolver({"www.bouches-du-rhone.gouv.fr": "203.0.113.13"})
+
+    async def go() -> list[str]:
+        async with HttpClient(crawl_settings(tmp_path), resolver=resolver) as client:
+            return [
+                await client.address_of(url)
+                for url in (
+                    "https://www.bouches-du-rhone.gouv.fr/raa",
+                    "https://raa.prefecture.invalid/a",
+                    "https://raa.prefecture.invalid/b",
+                )
+            ]
+
+    assert asyncio.run(go()) == [
+        "203.0.113.13",
+        "raa.prefecture.invalid",
+        "raa.prefecture.invalid",
+    ]
+    assert resolver.asked == ["www.bouches-du-rhone.gouv.fr", "raa.prefecture.invalid"]  # once
+
+
 def test_concurrency_cap_is_honoured(server: LocalServer, tmp_path: Path):
     server.route("/slow", Reply(body=b"ok", delay_s=0.2))
     settings = crawl_settings(tmp_path, max_concurrency=2)
 
     async def go() -> None:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=FakeResolver()) as client:
             await asyncio.gather(*(client.fetch_html(server.url("/slow")) for _ in range(6)))
 
     asyncio.run(go())
@@ -242,7 +281,7 @@ def test_redirects_are_followed_and_loops_reported(server: LocalServer, tmp_path
     settings = crawl_settings(tmp_path)
 
     async def go() -> str:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=FakeResolver()) as client:
             page = await client.fetch_html(server.url("/old"))
             assert page.url == server.url("/new")
             with pytest.raises(FetchError, match="redirect loop"):
@@ -340,7 +379,7 @@ def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
             os.utime(path, (two_hours_ago, two_hours_ago))
 
     async def start_client() -> None:
-        async with HttpClient(settings):
+        async with HttpClient(settings, resolver=FakeResolver()):
             pass
 
     asyncio.run(start_client())

@@ -1,8 +1,9 @@
 """The only HTTP client of the project: polite, bounded, and honest about failures.
 
 - Politeness: request starts to one host, and to one IP address (most prefecture domains share a
-  server), are spaced by ``crawl.min_delay_s``; at most ``crawl.max_concurrency`` requests are in
-  flight overall. Every hop of a redirect chain and every retry goes through the same gate.
+  server; the address is the injectable ``Resolver``'s, the system's by default), are spaced by
+  ``crawl.min_delay_s``; at most ``crawl.max_concurrency`` requests are in flight overall.
+  Every hop of a redirect chain and every retry goes through the same gate.
 - Redirects go to public addresses or stay at the address the request started at; into a
   private network only with ``crawl.private_redirects`` (no request from a public site's
   redirect reaches an intranet or a metadata service).
@@ -104,6 +105,18 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
+# A host name and port to the IP address requests to them reach, for the per-address budget and
+# the private-redirect check; an OSError when the name does not resolve. Injectable, so that tests
+# make no real DNS lookup.
+Resolver = Callable[[str, int], Awaitable[str]]
+
+
+async def system_resolver(host: str, port: int) -> str:
+    """The first address the system's resolver gives (the event loop's ``getaddrinfo``)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return str(infos[0][4][0])
+
+
 def retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
     """When a ``Retry-After`` header (seconds or HTTP date) says we may try again, or None when
     absent or unreadable. The one reading of it, for the crawler and the notification channels."""
@@ -153,12 +166,20 @@ def _decode(response: httpx.Response, body: bytes) -> str:
 
 
 class HttpClient:
-    """``async with HttpClient(settings) as client:`` — implements ``PageFetcher``."""
+    """``async with HttpClient(settings) as client:`` — satisfies ``adapters.base.PageFetcher``.
+    The clock and the resolver of host names are the system's unless others are given."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         crawl = settings.crawl
         self._crawl = crawl
         self._clock = clock or SystemClock()
+        self._resolve = resolver
         self._pdfs = PdfStore.of(settings)
         self._cache = PageCache.of(settings)
         self._pdfs.remove_stale_parts()
@@ -307,10 +328,7 @@ class HttpClient:
             return host
         if host not in self._addresses:
             try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, url.port or 443, type=socket.SOCK_STREAM
-                )
-                self._addresses[host] = str(infos[0][4][0])
+                self._addresses[host] = await self._resolve(host, url.port or 443)
             except OSError:
                 # Unresolvable: the request itself will fail and say so.
                 self._addresses[host] = host
