@@ -433,6 +433,8 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_pdf_bytes:
             raise self._too_big(url)
+        # Opening the temporary file stays outside the translation below: a store that cannot
+        # be written to at all is not this PDF's failure.
         with self._pdfs.writer() as writer:
             try:
                 head = b""
