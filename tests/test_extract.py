@@ -93,9 +93,9 @@ def test_fully_scanned_bulletin_is_read_by_ocr(
 @pytest.mark.parametrize(
     ("ocr", "reason"),
     [
-        ({"tesseract": "/nonexistent/tesseract"}, "not found"),
-        ({"enabled": False}, "OCR is disabled"),
-        ({"language": "xyz"}, "language data not installed: xyz"),
+        ({"tesseract": "/nonexistent/tesseract"}, "introuvable"),
+        ({"enabled": False}, "OCR désactivée"),
+        ({"language": "xyz"}, "données de langue de tesseract non installées : xyz"),
     ],
 )
 def test_without_usable_ocr_scanned_pages_are_flagged_and_the_rest_read(
@@ -105,7 +105,7 @@ def test_without_usable_ocr_scanned_pages_are_flagged_and_the_rest_read(
 
     assert extraction.pages[2].source == "failed"
     assert len(extraction.warnings) == 1
-    assert extraction.warnings[0].startswith("page 3 not read: ")
+    assert extraction.warnings[0].startswith("page 3 non lue : ")
     assert reason in extraction.warnings[0]
     others = [p for p in extraction.pages if p.number != 3]
     assert {p.source for p in others} == {"text-layer"}
@@ -116,7 +116,7 @@ def test_a_page_over_the_ocr_time_limit_fails_alone(mixed: Bulletin) -> None:
     extraction = extract_document(mixed.path, settings(ocr={"page_timeout_s": 0.05}))
 
     assert extraction.pages[2].source == "failed"
-    assert extraction.warnings == ["page 3: OCR failed: took longer than 0.05 s"]
+    assert extraction.warnings == ["page 3 : échec de l'OCR : plus de 0.05 s"]
     assert extraction.pages[0].source == "text-layer"
 
 
@@ -155,12 +155,12 @@ def text_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_document_over_the_time_limit_fails_cleanly(text_bomb: Path) -> None:
-    with pytest.raises(ExtractionError, match=r"took longer than 0.3 s"):
+    with pytest.raises(ExtractionError, match=r"abandonnée après 0.3 s"):
         extract_document(text_bomb, settings(extract={"timeout_s": 0.3}))
 
 
 def test_a_document_over_the_memory_limit_fails_cleanly(text_bomb: Path) -> None:
-    with pytest.raises(ExtractionError, match=r"run out of its 200 MB|more than 200 MB"):
+    with pytest.raises(ExtractionError, match=r"dépassé ses 200 Mo|plus de 200 Mo"):
         extract_document(text_bomb, settings(extract={"max_memory_mb": 200}))
 
 
@@ -175,14 +175,14 @@ def test_the_caller_survives_and_goes_on_after_hostile_files(
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda good: b"", r"the file is empty \(0 bytes\)"),
-        (lambda good: good[: len(good) // 2], r"cannot read the PDF: pdfium: .*pdfminer\.six"),
+        (lambda good: b"", r"fichier vide \(0 octet\)"),
+        (lambda good: good[: len(good) // 2], r"PDF illisible : pdfium : .*pdfminer\.six"),
         (
             lambda good: b"<!DOCTYPE html>\n<html><body>Erreur 404</body></html>\n",
-            r"not a PDF file: it starts with '<!DOCTYPE html>",
+            r"pas un fichier PDF : il commence par '<!DOCTYPE html>",
         ),
-        (lambda good: NOISE.replace(b"%PDF-", b""), r"not a PDF file"),
-        (lambda good: b"%PDF-1.7\n" + NOISE, r"cannot read the PDF"),
+        (lambda good: NOISE.replace(b"%PDF-", b""), r"pas un fichier PDF"),
+        (lambda good: b"%PDF-1.7\n" + NOISE, r"PDF illisible"),
     ],
     ids=["zero-bytes", "truncated", "html", "random-bytes", "random-after-header"],
 )
@@ -197,7 +197,7 @@ def test_broken_inputs_raise_extraction_error(
 
 
 def test_missing_file_raises_extraction_error(tmp_path: Path) -> None:
-    with pytest.raises(ExtractionError, match="cannot open the file"):
+    with pytest.raises(ExtractionError, match="impossible d'ouvrir le fichier"):
         extract_document(tmp_path / "absent.pdf", settings())
 
 
@@ -224,9 +224,9 @@ def test_pdf_that_pdfium_rejects_is_read_by_pdfminer(
     extraction = extract_document(shifted, settings())
 
     assert len(extraction.pages) == born_digital.page_count
-    assert "used pdfminer.six" in extraction.warnings[0]
+    assert "lu avec pdfminer.six" in extraction.warnings[0]
     assert "aéronefs" in extraction.pages[born_digital.acts[0].page_start - 1].text
-    with pytest.raises(ExtractionError, match="pdfium cannot read the PDF"):
+    with pytest.raises(ExtractionError, match="pdfium ne peut pas lire le PDF"):
         extract_document(shifted, settings(extract={"fallback": "none"}))
 
 

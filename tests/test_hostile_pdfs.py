@@ -25,10 +25,10 @@ from local_server import LocalServer, html, pdf, write_run_config
 GIGABYTE = 1024**3
 # Files no reader can open: each must fail, with its reason.
 UNREADABLE = {
-    "zero-bytes": ("0 bytes", "empty body"),  # read from disk by scan, downloaded by run
-    "truncated": ("cannot read the PDF",),
+    "zero-bytes": ("0 octet", "empty body"),  # read from disk by scan, downloaded by run
+    "truncated": ("PDF illisible",),
     "encrypted": ("password",),
-    "cyclic": ("no pages",),
+    "cyclic": ("aucune page",),
 }
 
 

@@ -160,10 +160,10 @@ def test_a_broken_document_is_recorded_as_failed(
     with database.session() as session:
         broken_document = session.get_one(Document, broken_id)
         assert broken_document.status == "failed"
-        assert "not a PDF" in (broken_document.error or "")
+        assert "pas un fichier PDF" in (broken_document.error or "")
         missing = session.get_one(Document, missing_id)
         assert missing.status == "failed"
-        assert "cannot open the file" in (missing.error or "")
+        assert "impossible d'ouvrir le fichier" in (missing.error or "")
         assert session.scalar(select(func.count()).select_from(Act)) == 0
 
 

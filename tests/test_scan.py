@@ -89,8 +89,8 @@ def test_scan_errors_are_one_line(tmp_path: Path, server: str, config_file: Path
     not_pdf = tmp_path / "page.pdf"
     not_pdf.write_text("<html></html>", encoding="utf-8")
     for source, message in [
-        (str(tmp_path / "absent.pdf"), "no such file"),
-        (str(not_pdf), "not a PDF"),
+        (str(tmp_path / "absent.pdf"), "fichier introuvable"),
+        (str(not_pdf), "pas un fichier PDF"),
         (f"{server}/absent.pdf", "HTTP 404"),
     ]:
         result = runner.invoke(app, ["scan", source, "-c", str(config_file)])
@@ -103,7 +103,7 @@ def test_scan_a_url_over_the_size_cap(bulletin: Bulletin, server: str, tmp_path:
     config.write_text("[crawl]\nmax_pdf_mb = 0.001\n", encoding="utf-8")
     result = runner.invoke(app, ["scan", f"{server}/{bulletin.path.name}", "-c", str(config)])
     assert result.exit_code == 1
-    assert "larger than 0.001 MB" in result.stderr
+    assert "plus de 0.001 Mo" in result.stderr
 
 
 def test_scan_a_scanned_bulletin(corpus: dict[str, CorpusAct], tmp_path: Path, config_file: Path):

@@ -41,9 +41,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-adapters_app = typer.Typer(help="List, check and create prefecture adapters.", no_args_is_help=True)
-notify_app = typer.Typer(help="Deliver notifications.", no_args_is_help=True)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+adapters_app = typer.Typer(
+    help="Lister, vérifier et créer les adaptateurs des préfectures.", no_args_is_help=True
+)
+notify_app = typer.Typer(help="Envoyer les notifications.", no_args_is_help=True)
+db_app = typer.Typer(help="Entretien de la base de données.", no_args_is_help=True)
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(notify_app, name="notify")
 app.add_typer(db_app, name="db")
@@ -53,7 +55,9 @@ errors = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Configuration file (else $ATTRAP_CONFIG, ./attrap.toml)."),
+    typer.Option(
+        "--config", "-c", help="Fichier de configuration (sinon $ATTRAP_CONFIG, ./attrap.toml)."
+    ),
 ]
 
 
@@ -102,28 +106,34 @@ def database_from(settings: Settings) -> Database:
 def run(
     context: typer.Context,
     codes: Annotated[
-        list[str] | None, typer.Argument(help="Administration codes (all if none).")
+        list[str] | None, typer.Argument(help="Codes des administrations (toutes si aucun).")
     ] = None,
     since: Annotated[
         dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Ignore bulletins published before this date."),
+        typer.Option(formats=["%Y-%m-%d"], help="Ignorer les recueils publiés avant cette date."),
     ] = None,
     no_notify: Annotated[
-        bool, typer.Option("--no-notify", help="Store hits without notifying them.")
+        bool, typer.Option("--no-notify", help="Enregistrer les détections sans les notifier.")
     ] = False,
     full: Annotated[
         bool,
-        typer.Option("--full", help="Walk every page again, ignoring what earlier runs found."),
+        typer.Option(
+            "--full",
+            help="Reparcourir toutes les pages, sans tenir compte des passages précédents.",
+        ),
     ] = False,
     verbose: Annotated[
         bool,
-        typer.Option("--verbose", "-v", help="Details (tracebacks) on screen, not only in the log"),
+        typer.Option(
+            "--verbose", "-v", help="Détails (traces) à l'écran, pas seulement dans le journal."
+        ),
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Crawl, download, extract and match: one full pass.
+    """Parcourir, télécharger, extraire et détecter : un passage complet.
 
-    A failure is one line on screen; its details go to attrap.log in the data directory."""
+    Un échec tient en une ligne à l'écran ; ses détails vont dans attrap.log, dans le
+    répertoire de données."""
     from attrap import logs
     from attrap.adapters.engines import get_engine
     from attrap.adapters.registry import AdapterError, load_adapters, select_adapters
@@ -219,19 +229,19 @@ def print_crawl_summary(outcomes: list[CrawlOutcome]) -> None:
 
 @app.command()
 def scan(
-    source: Annotated[str, typer.Argument(help="A PDF file or its URL.")],
+    source: Annotated[str, typer.Argument(help="Un fichier PDF ou son URL.")],
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
     explain: Annotated[
         bool,
         typer.Option(
             "--explain",
-            help="Per act: how it was found, the signals and exclusions behind each score; "
-            "the pages set aside (cover, sommaire) and why.",
+            help="Par acte : comment il a été trouvé, les signaux et exclusions derrière chaque "
+            "score ; les pages écartées (couverture, sommaire) et pourquoi.",
         ),
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Find the acts and hits of one bulletin, without a database."""
+    """Trouver les actes et les détections d'un recueil, sans base de données."""
     from attrap.matching.categories import catalogue
     from attrap.scan import ScanError, scan_to_json
     from attrap.scan import scan as scan_bulletin
@@ -327,27 +337,27 @@ def print_scan_table(result: ScanResult, categories: Catalogue) -> None:
 @app.command()
 def hits(
     department: Annotated[
-        str | None, typer.Option(help="Département code, e.g. 13, 2A, 974.")
+        str | None, typer.Option(help="Code du département, par ex. 13, 2A, 974.")
     ] = None,
     category: Annotated[str | None, typer.Option(help="drone, vsa, videoprotection, …")] = None,
     since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
     until: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
     query: Annotated[
-        str | None, typer.Option(help="Text searched in act titles and snippets.")
+        str | None, typer.Option(help="Texte cherché dans les titres et les extraits des actes.")
     ] = None,
     active_on: Annotated[
         dt.datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Orders in force that day (local time)."),
+        typer.Option(formats=["%Y-%m-%d"], help="Arrêtés en vigueur ce jour-là (heure locale)."),
     ] = None,
     late: Annotated[
         bool | None,
-        typer.Option("--late/--not-late", help="Published after (before) the order began."),
+        typer.Option("--late/--not-late", help="Publiés après (avant) le début de l'arrêté."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1)] = 50,
     format: Annotated[HitsFormat, typer.Option("--format", "-f")] = HitsFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Search stored hits, newest first."""
+    """Chercher les détections enregistrées, les plus récentes d'abord."""
     from attrap.matching.categories import catalogue
     from attrap.store.queries import HitFilter, hit_to_json, search_hits
 
@@ -377,7 +387,7 @@ def hits(
 
 @app.command()
 def categories(config: ConfigOption = None) -> None:
-    """The matching categories: label, hashtag, notified by default."""
+    """Les catégories de détection : libellé, mot-dièse, notifiée par défaut."""
     from attrap.matching.categories import catalogue
     from attrap.matching.rules import RulesError
 
@@ -438,14 +448,16 @@ def print_hits_table(found: list[dict[str, Any]], categories: Catalogue) -> None
 
 @app.command()
 def reprocess(
-    codes: Annotated[list[str] | None, typer.Argument(help="Administration codes.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="Every stored document.")] = False,
+    codes: Annotated[list[str] | None, typer.Argument(help="Codes des administrations.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Tous les documents enregistrés.")] = False,
     no_notify: Annotated[
-        bool, typer.Option("--no-notify", help="Store new hits without notifying them.")
+        bool,
+        typer.Option("--no-notify", help="Enregistrer les nouvelles détections sans les notifier."),
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Re-segment and re-match stored text after a rules change (no network)."""
+    """Redécouper et réappliquer les règles au texte enregistré, après un changement de règles
+    (sans réseau)."""
     from attrap.matching.rules import RulesError
     from attrap.pipeline import reprocess as reprocess_documents
     from attrap.service import outbox_hook
@@ -564,10 +576,10 @@ def adapters_new(
 
 @notify_app.command("test")
 def notify_test(
-    channel: Annotated[str, typer.Argument(help="mastodon, email or webhook.")],
+    channel: Annotated[str, typer.Argument(help="mastodon, email ou webhook.")],
     config: ConfigOption = None,
 ) -> None:
-    """Send a sample notification on one channel (nothing is stored)."""
+    """Envoyer une notification d'exemple sur un canal (rien n'est enregistré)."""
     from attrap.notify.channel import ChannelConfigError, DeliveryError
     from attrap.notify.outbox import send_test
 
@@ -583,7 +595,7 @@ def notify_test(
 
 @notify_app.command("dispatch")
 def notify_dispatch(config: ConfigOption = None) -> None:
-    """Deliver the notifications that are due."""
+    """Envoyer les notifications dues."""
     from attrap.notify.outbox import dispatch
 
     settings = settings_from(config)
@@ -593,11 +605,11 @@ def notify_dispatch(config: ConfigOption = None) -> None:
 @notify_app.command("retry")
 def notify_retry(
     channel: Annotated[
-        str | None, typer.Argument(help="mastodon, email or webhook (all if none).")
+        str | None, typer.Argument(help="mastodon, email ou webhook (tous si aucun).")
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Queue failed notifications again, with a fresh set of attempts."""
+    """Remettre en file les notifications en échec, avec de nouvelles tentatives."""
     from attrap.notify.outbox import requeue_failed
 
     settings = settings_from(config)
@@ -632,7 +644,7 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the read-only web page, JSON API and Atom feeds."""
+    """Servir la page web en lecture seule, l'API JSON et les flux Atom."""
     # Imported here: the web stack is heavy and no other command needs it.
     import uvicorn
 
@@ -658,7 +670,7 @@ def log_to_stderr() -> None:
 
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
-    """Run every administration on a schedule, forever."""
+    """Surveiller toutes les administrations selon leur calendrier, sans fin."""
     from attrap.adapters.engines import get_engine
     from attrap.adapters.registry import load_adapters, select_adapters
     from attrap.scheduling.daemon import run_daemon
@@ -675,15 +687,19 @@ def worker(
     queues: Annotated[
         str | None,
         typer.Option(
-            help="Comma-separated queues to work: crawl, documents, default (all if none)."
+            help="Files à traiter, séparées par des virgules : crawl, documents, default "
+            "(toutes si aucune)."
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, help="Jobs run at once (crawls; documents go one by one).")
+        int,
+        typer.Option(
+            min=1, help="Tâches menées en même temps (parcours ; les documents passent un par un)."
+        ),
     ] = 1,
     config: ConfigOption = None,
 ) -> None:
-    """Process queued crawl and document tasks (PostgreSQL, many machines)."""
+    """Traiter les tâches de parcours et de documents en file (PostgreSQL, plusieurs machines)."""
     from attrap.adapters.engines import get_engine
 
     try:
@@ -711,7 +727,7 @@ def worker(
 
 @app.command("status")
 def status_command(config: ConfigOption = None) -> None:
-    """Show documents, hits, notifications and the health of each administration."""
+    """Afficher documents, détections, notifications et l'état de chaque administration."""
     from attrap.health import health_table
     from attrap.notify.outbox import failed_notifications
     from attrap.store.queries import status
@@ -792,7 +808,7 @@ def print_health_table(rows: list[AdministrationHealth]) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
-    """Apply pending database migrations."""
+    """Appliquer les migrations de base de données en attente."""
     settings = settings_from(config)
     database_from(settings)
     console.print(f"Base à jour: {settings.database.url}", highlight=False)

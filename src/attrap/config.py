@@ -191,6 +191,11 @@ class ScheduleSettings(_Section):
     crawls_per_address: int = Field(default=2, ge=1)
     # The daemon's cycle: unprocessed documents taken up, notifications and alerts delivered.
     cycle_s: float = Field(default=60.0, gt=0)
+    # The daemon walks each site whole at start and then this often (0: at every check); the
+    # checks between are quick: they leave out the list pages of years and months that ended
+    # more than ``quick_check_days`` ago, which on a year → month site is most requests.
+    deep_every_hours: float = Field(default=24.0, ge=0)
+    quick_check_days: int = Field(default=10, ge=0)
 
 
 class HealthSettings(_Section):

@@ -57,7 +57,7 @@ def scan(source: str, settings: Settings) -> ScanResult:
     if not is_url(source):
         path = Path(source)
         if not path.is_file():
-            raise ScanError(f"{source}: no such file")
+            raise ScanError(f"{source} : fichier introuvable")
         return _scan_file(path, source, settings, matcher)
     with tempfile.TemporaryDirectory(prefix="attrap-scan-") as scratch:
         path = Path(scratch) / "bulletin.pdf"
@@ -79,23 +79,23 @@ def download(url: str, path: Path, settings: Settings) -> None:
             client.stream("GET", url) as response,
         ):
             if response.status_code >= 400:
-                raise ScanError(f"{url}: HTTP {response.status_code}")
+                raise ScanError(f"{url} : HTTP {response.status_code}")
             size = 0
             with path.open("wb") as file:
                 for chunk in response.iter_bytes(_CHUNK):
                     size += len(chunk)
                     if size > limit:
-                        raise ScanError(f"{url}: larger than {settings.crawl.max_pdf_mb:g} MB")
+                        raise ScanError(f"{url} : plus de {settings.crawl.max_pdf_mb:g} Mo")
                     file.write(chunk)
     except httpx.HTTPError as exc:
-        raise ScanError(f"{url}: {type(exc).__name__}: {exc}") from exc
+        raise ScanError(f"{url} : {type(exc).__name__}: {exc}") from exc
 
 
 def _scan_file(path: Path, source: str, settings: Settings, matcher: Matcher) -> ScanResult:
     try:
         extraction = extract_document(path, settings)
     except ExtractionError as exc:
-        raise ScanError(f"{source}: {exc}") from exc
+        raise ScanError(f"{source} : {exc}") from exc
     result = ScanResult(
         source=source,
         pages=len(extraction.pages),

@@ -96,9 +96,11 @@ class Pass:
         *,
         not_before: dt.date | None = None,
         full: bool = False,
+        settled_before: dt.date | None = None,
         progress: ProgressCallback | None = None,
     ) -> CrawlOutcome:
-        """Crawl one administration, hand its new documents over, check its health."""
+        """Crawl one administration, hand its new documents over, check its health.
+        ``settled_before``: a quick check (``pipeline.crawl.crawl_administration``)."""
         outcome = await crawl_administration(
             spec,
             settings=self.settings,
@@ -107,6 +109,7 @@ class Pass:
             get_engine=self.get_engine,
             not_before=not_before,
             full=full,
+            settled_before=settled_before,
             process=self.hand_over,
             progress=progress,
         )

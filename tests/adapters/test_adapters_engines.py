@@ -204,7 +204,7 @@ def test_dsfr_page_budget_keeps_what_was_found_then_fails(tmp_path: Path):
     write_site(tmp_path, chain)
     report, fetcher = discover(tmp_path, max_pages=3)
     assert isinstance(report.error, AdapterError)
-    assert "crawl stopped after 3 pages ([dsfr] max_pages = 3)" in str(report.error)
+    assert "parcours arrêté après 3 pages ([dsfr] max_pages = 3)" in str(report.error)
     assert [r.url.rsplit("/", 1)[-1] for r in report.refs] == ["0.pdf", "1.pdf", "2.pdf"]
     assert len(fetcher.requests) == 3
 

@@ -366,7 +366,7 @@ def test_dims_without_the_session_cookie_is_an_error_not_an_empty_list():
     spec = load_file(REPO / "prefectures" / "57.toml")
     # A start page that sets no cookie: the list answers with the portal's home page.
     spec = spec.model_copy(update={"start_urls": [f"{MOSELLE}/index.php"]})
-    with pytest.raises(AdapterError, match="session cookie"):
+    with pytest.raises(AdapterError, match="cookie de session DIMS"):
         crawl("57", "dims", D(2024, 6, 1), spec=spec)
 
 
@@ -390,7 +390,7 @@ def test_police_decree_block_and_pager():
 def test_police_anti_bot_page_is_an_error():
     spec = load_file(REPO / "prefectures" / "PP.toml")
     spec = spec.model_copy(update={"start_urls": [f"{PREFECTURE_DE_POLICE}/challenge"]})
-    with pytest.raises(AdapterError, match="anti-bot"):
+    with pytest.raises(AdapterError, match="anti-robot"):
         crawl("PP", "police", D(2024, 6, 1), spec=spec)
 
 

@@ -46,6 +46,10 @@ def nothing_known(url: str) -> bool:
     return False
 
 
+def nothing_settled(url: str, end: dt.date) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class CrawlContext:
     """What an engine gets for one crawl, including what earlier crawls of the administration
@@ -55,7 +59,10 @@ class CrawlContext:
     - ``known_since``: earlier crawls that ran to their end saw every bulletin published on or
       after this date (None: no such crawl). Only when it is not after ``not_before`` may an
       engine stop walking a list at a page whose items are all known; otherwise the older pages
-      hold bulletins no crawl has looked for yet.
+      hold bulletins no crawl has looked for yet;
+    - ``settled(url, end)``: a quick check leaves out the list page at ``url``, whose items are
+      all dated on or before ``end`` (a past year or month): the deep crawls that run between
+      quick checks walk it (the daemon's ``schedule.deep_every_hours``).
     """
 
     spec: AdapterSpec
@@ -63,6 +70,7 @@ class CrawlContext:
     not_before: dt.date
     known: Callable[[str], bool] = nothing_known
     known_since: dt.date | None = None
+    settled: Callable[[str, dt.date], bool] = nothing_settled
 
 
 class EngineSettings(BaseModel):

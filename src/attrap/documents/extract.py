@@ -90,23 +90,23 @@ def read_text_layer(path: Path, settings: Settings) -> TextLayer:
             layer: TextLayer = future.result()
         except concurrent.futures.TimeoutError:
             raise ExtractionError(
-                f"reading the PDF took longer than {limits.timeout_s:g} s; gave up"
+                f"lecture du PDF abandonnée après {limits.timeout_s:g} s"
             ) from None
         except MemoryError:
             raise ExtractionError(
-                f"reading the PDF needed more than {limits.max_memory_mb} MB; gave up"
+                f"lecture du PDF abandonnée : plus de {limits.max_memory_mb} Mo de mémoire"
             ) from None
         except ProcessExpired as exc:
             raise ExtractionError(
-                f"the PDF parser died on this file (exit code {exc.exitcode}); it may have "
-                f"run out of its {limits.max_memory_mb} MB"
+                f"le lecteur de PDF s'est arrêté sur ce fichier (code de sortie {exc.exitcode}) ; "
+                f"il a peut-être dépassé ses {limits.max_memory_mb} Mo"
             ) from None
         except ExtractionError:
             raise
         except Exception as exc:  # the parsers raise many types on malformed input
-            raise ExtractionError(f"cannot read the PDF: {type(exc).__name__}: {exc}") from None
+            raise ExtractionError(f"PDF illisible : {type(exc).__name__}: {exc}") from None
     if not layer.pages:
-        raise ExtractionError("the PDF has no pages")
+        raise ExtractionError("le PDF n'a aucune page")
     return layer
 
 
@@ -116,12 +116,12 @@ def _check_looks_like_pdf(path: Path) -> None:
         with path.open("rb") as file:
             head = file.read(_HEADER_WINDOW)
     except OSError as exc:
-        raise ExtractionError(f"cannot open the file: {exc.strerror}") from None
+        raise ExtractionError(f"impossible d'ouvrir le fichier : {exc.strerror}") from None
     if not head:
-        raise ExtractionError("the file is empty (0 bytes)")
+        raise ExtractionError("fichier vide (0 octet)")
     if b"%PDF-" not in head:
         start = head[:40].decode("utf-8", errors="replace").strip()
-        raise ExtractionError(f"not a PDF file: it starts with {start!r}")
+        raise ExtractionError(f"pas un fichier PDF : il commence par {start!r}")
 
 
 def _visible_chars(text: str) -> int:
@@ -134,16 +134,18 @@ def _read_layer_in_child(path: str, fallback: str) -> TextLayer:
     except pdfium.PdfiumError as pdfium_error:
         reason = str(pdfium_error).rstrip(".")
         if fallback == "none":
-            raise ExtractionError(f"pdfium cannot read the PDF: {reason}") from None
+            raise ExtractionError(f"pdfium ne peut pas lire le PDF : {reason}") from None
         try:
             pages = _pages_with_pdfminer(path)
         except MemoryError:
             raise
         except Exception as exc:  # pdfminer raises many types on malformed input
             raise ExtractionError(
-                f"cannot read the PDF: pdfium: {reason}; pdfminer.six: {type(exc).__name__}: {exc}"
+                f"PDF illisible : pdfium : {reason} ; pdfminer.six : {type(exc).__name__}: {exc}"
             ) from None
-        return TextLayer(pages, [f"pdfium cannot read the PDF ({reason}); used pdfminer.six"])
+        return TextLayer(
+            pages, [f"pdfium ne peut pas lire le PDF ({reason}) ; lu avec pdfminer.six"]
+        )
 
 
 def _normalise(text: str) -> str:

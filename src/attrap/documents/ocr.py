@@ -46,10 +46,14 @@ def ocr_pages(path: Path, numbers: Sequence[int], settings: Settings) -> OcrOutc
         return OcrOutcome()
     ocr = settings.ocr
     problem = (
-        "OCR is disabled (ocr.enabled = false)" if not ocr.enabled else tesseract_problem(settings)
+        "OCR désactivée (ocr.enabled = false)" if not ocr.enabled else tesseract_problem(settings)
     )
     if problem:
-        return OcrOutcome(warnings=[f"{_pages_label(numbers)} not read: {problem}"])
+        return OcrOutcome(
+            warnings=[
+                f"{_pages_label(numbers)} non lue{'s' if len(numbers) > 1 else ''} : {problem}"
+            ]
+        )
 
     workers = min(ocr.workers or os.cpu_count() or 1, len(numbers))
     outcome = OcrOutcome()
@@ -74,14 +78,14 @@ def ocr_pages(path: Path, numbers: Sequence[int], settings: Settings) -> OcrOutc
                 outcome.texts[number] = future.result()
                 continue
             except TimeoutError:  # the pool's kill, or tesseract stopped by pytesseract
-                reason = f"took longer than {ocr.page_timeout_s:g} s"
+                reason = f"plus de {ocr.page_timeout_s:g} s"
             except MemoryError:
-                reason = f"needed more than {settings.extract.max_memory_mb} MB"
+                reason = f"plus de {settings.extract.max_memory_mb} Mo de mémoire"
             except ProcessExpired as exc:
-                reason = f"the OCR process died (exit code {exc.exitcode})"
+                reason = f"le processus d'OCR s'est arrêté (code de sortie {exc.exitcode})"
             except Exception as exc:  # pdfium and tesseract fail in many ways on one bad page
                 reason = f"{type(exc).__name__}: {exc}".strip()
-            outcome.warnings.append(f"page {number}: OCR failed: {reason}")
+            outcome.warnings.append(f"page {number} : échec de l'OCR : {reason}")
     return outcome
 
 
@@ -89,17 +93,17 @@ def tesseract_problem(settings: Settings) -> str | None:
     """Why tesseract cannot OCR with these settings, or None when it can."""
     command = settings.ocr.tesseract
     if shutil.which(command) is None:
-        return f"tesseract command {command!r} not found"
+        return f"commande tesseract {command!r} introuvable"
     try:
         listing = subprocess.run(
             [command, "--list-langs"], capture_output=True, text=True, timeout=30, check=True
         ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"tesseract {command!r} does not run: {exc}"
+        return f"tesseract {command!r} ne démarre pas : {exc}"
     installed = {line.strip() for line in listing.splitlines()[1:]}
     missing = [lang for lang in settings.ocr.language.split("+") if lang not in installed]
     if missing:
-        return f"tesseract language data not installed: {', '.join(missing)}"
+        return f"données de langue de tesseract non installées : {', '.join(missing)}"
     return None
 
 

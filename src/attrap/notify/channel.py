@@ -16,7 +16,7 @@ import httpx
 from attrap import http
 
 HitJson = dict[str, Any]
-"""A hit as ``attrap.store.queries.hit_to_json`` renders it (DESIGN.md § JSON hit)."""
+"""A hit as ``attrap.store.queries.hit_to_json`` renders it (the shared DESIGN.md § JSON hit)."""
 
 # Statuses that say the request itself is wrong: sending it again cannot succeed. 401, 403 and
 # 404 are left out on purpose: they usually mean a wrong token or URL, which the user can fix

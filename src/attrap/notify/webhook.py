@@ -1,4 +1,4 @@
-"""Webhook: a JSON POST per hit (the DESIGN.md hit object) or per digest.
+"""Webhook: a JSON POST per hit (the hit object of the shared DESIGN.md) or per digest.
 
 Headers: ``X-Attrap-Delivery`` (stable across retries: the receiver dedupes on it),
 ``X-Attrap-Event`` (``hit``, ``digest``, or ``alert`` for maintainer alerts) and, when a secret

@@ -170,7 +170,7 @@ def _extract_and_store(
     with database.session() as session:
         sha256 = session.get_one(Document, document_id).sha256
     if not sha256:
-        raise ExtractionError("the document has not been downloaded")
+        raise ExtractionError("le document n'a pas été téléchargé")
     # Outside any transaction: OCR can take minutes.
     extraction = extract_document(
         PdfStore.of(settings).path(sha256), settings, max_ocr_pages=max_ocr_pages

@@ -5,7 +5,9 @@ address starts their checks (one pass each: crawl, download, hand over to the pr
 health check) in turn, the most overdue first, at most ``schedule.crawls_per_address`` at once —
 ``schedule.busy_every_minutes`` apart in the hours an administration publishes,
 ``schedule.every_minutes`` otherwise (``rhythm``). One administration is never crawled twice at
-once, and a check that overran is not repeated to catch up. All checks share one HTTP client,
+once, and a check that overran is not repeated to catch up. Most checks are quick: the list
+pages of past months and years are left to a deep crawl once a day (``CrawlDepth``), so that one
+address's politeness budget covers its sites every few minutes. All checks share one HTTP client,
 hence one politeness budget per host and per address. A cycle every minute
 (``schedule.cycle_s``) takes up documents left unprocessed (by a killed process, or beyond the
 queue) and delivers what is due in the outboxes; the first cycle runs at start.
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from attrap.adapters.registry import AdapterSpec
-from attrap.config import Settings
+from attrap.config import ScheduleSettings, Settings
 from attrap.http import HttpClient, SystemClock
 from attrap.pipeline import EngineLookup
 from attrap.pipeline.lanes import Lanes
@@ -53,6 +55,28 @@ class DaemonClock(Protocol):
 class SystemDaemonClock(SystemClock):
     def wall(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+
+class CrawlDepth:
+    """Which checks walk a site whole: an administration's first, then one every
+    ``schedule.deep_every_hours``; the others are quick (``pipeline.crawl``), leaving out the
+    list pages of periods that ended ``schedule.quick_check_days`` before today. A deep crawl
+    that failed is tried again at the next check."""
+
+    def __init__(self, schedule: ScheduleSettings) -> None:
+        self.every_s = schedule.deep_every_hours * 3600
+        self.quick_days = schedule.quick_check_days
+        self.last_deep: dict[str, float] = {}  # when each one's last deep crawl started
+
+    def settled_before(self, code: str, now: float, today: dt.date) -> dt.date | None:
+        """None for a deep crawl, else the day before which a quick check leaves pages out."""
+        last = self.last_deep.get(code)
+        if last is None or now - last >= self.every_s:
+            return None
+        return today - dt.timedelta(days=self.quick_days)
+
+    def walked(self, code: str, started: float) -> None:
+        self.last_deep[code] = started
 
 
 class Daemon:
@@ -109,9 +133,14 @@ class Daemon:
         for spec in self.specs:
             behind[await client.address_of(spec.start_urls[0])].append(spec)
         schedule = self.settings.schedule
+        depth = CrawlDepth(schedule)
 
         async def check(spec: AdapterSpec) -> None:
-            await stages.crawl(spec, client)
+            started = self.clock.now()
+            settled_before = depth.settled_before(spec.code, started, self.clock.wall().date())
+            outcome = await stages.crawl(spec, client, settled_before=settled_before)
+            if settled_before is None and outcome.error is None:
+                depth.walked(spec.code, started)
 
         async def learn(spec: AdapterSpec) -> Rhythm:
             return await asyncio.to_thread(

@@ -1,7 +1,8 @@
-"""SQLAlchemy 2 models. Table and column names are part of the contract (DESIGN.md § Storage).
+"""SQLAlchemy 2 models. Table and column names are part of the contract (the shared design notes,
+DESIGN.md § Storage, outside this repository).
 
-Schema changes go through Alembic (``alembic/versions``); ``tests/test_migrations.py`` fails when
-the models and the migrations disagree.
+Schema changes go through Alembic (``alembic/versions``); ``tests/test_store.py``
+(``test_migrations_match_models``) fails when the models and the migrations disagree.
 """
 
 from __future__ import annotations
@@ -312,7 +313,8 @@ class CrawlRun(Base):
     # None while running or when the run succeeded; else what stopped it.
     error: Mapped[str | None] = mapped_column(Text)
     # Bulletins the listing showed, new or already known: zero where earlier runs saw some means
-    # the site changed under the adapter (health).
+    # the site changed under the adapter (health). None for a quick check that left out the
+    # pages of past periods (it does not know).
     listed: Mapped[int | None] = mapped_column(Integer)
     # What the first start page answered: the HTTP status when it failed, the URL it redirected
     # to when that is another page (health: "moved" or "gone").

@@ -167,7 +167,7 @@ class FactsOut(BaseModel):
 
 
 class HitOut(BaseModel):
-    """A hit as DESIGN.md describes it, the same as ``attrap hits --format json``."""
+    """A hit as the shared DESIGN.md describes it, the same as ``attrap hits --format json``."""
 
     id: int
     category: str

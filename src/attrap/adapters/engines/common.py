@@ -6,13 +6,15 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from attrap.adapters.base import CrawlContext, EngineSettings
+from attrap.adapters.base import CrawlContext, DocumentRef, EngineSettings
 from attrap.adapters.registry import AdapterError
 from attrap.fetching import HtmlPage
 from attrap.french import MONTHS, fold
@@ -182,6 +184,8 @@ def absolute(base: str, href: str) -> str | None:
 
 # --- One crawl ---------------------------------------------------------------------------------
 
+StepT = TypeVar("StepT")
+
 
 @dataclass(frozen=True)
 class Request:
@@ -192,6 +196,11 @@ class Request:
     @property
     def form(self) -> Mapping[str, str] | None:
         return dict(self.data) if self.data else None
+
+
+def same_request(request: Request) -> Request:
+    """``Crawl.walk``'s ``request_of`` for steps that are nothing but their request."""
+    return request
 
 
 class Crawl:
@@ -226,6 +235,16 @@ class Crawl:
         covered = since is not None and since <= self.not_before
         return self.incremental and covered and known_items > 0 and unknown_items == 0
 
+    def older_pages_wanted(self, refs: Sequence[DocumentRef], *, reached_old: bool) -> bool:
+        """For a list newest first: past an item older than ``not_before``, or a page of known
+        items, the next pages hold no news."""
+        known = sum(self.known(ref.url) for ref in refs)
+        return not reached_old and not self.stops_at_known_page(known, len(refs) - known)
+
+    def settled(self, request: Request, period: Period | None) -> bool:
+        """A quick check does not fetch this dated list page (see ``CrawlContext.settled``)."""
+        return period is not None and self.context.settled(request.url, period.end)
+
     def on_site(self, url: str) -> bool:
         return urlsplit(url).hostname in self.hosts
 
@@ -255,12 +274,38 @@ class Crawl:
         self.seen_urls.add(url)
         return True
 
+    async def walk(
+        self,
+        start: Iterable[StepT],
+        read: Callable[[HtmlPage, StepT], tuple[list[DocumentRef], list[StepT]]],
+        *,
+        request_of: Callable[[StepT], Request],
+    ) -> AsyncIterator[DocumentRef]:
+        """Walk list pages in the order found: fetch each step's request once within the page
+        budget, give each reference once, then the steps ``read`` found on the page. A step is
+        what an engine needs to read its page (its request, and what the page linking to it
+        said); the budget error comes after the last reference, so what was found is kept."""
+        queue = deque(start)
+        while queue:
+            step = queue.popleft()
+            request = request_of(step)
+            if not self.claim(request):
+                continue
+            page = await self.fetch(request)
+            refs, following = read(page, step)
+            for ref in refs:
+                if self.new_ref(ref.url):
+                    yield ref
+            queue.extend(following)
+        self.check_budget()
+
     def check_budget(self) -> None:
         """Raised after the last reference is given, so what was found is kept."""
         if self.truncated:
             raise AdapterError(
-                f"{self.context.spec.code}: crawl stopped after {self.pages} pages "
-                f"([{self.engine}] max_pages = {self.max_pages}); older bulletins may be missing"
+                f"{self.context.spec.code} : parcours arrêté après {self.pages} pages "
+                f"([{self.engine}] max_pages = {self.max_pages}) ; des recueils plus anciens "
+                "peuvent manquer"
             )
 
 

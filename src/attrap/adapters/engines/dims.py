@@ -11,7 +11,6 @@ crawl stops at a page whose acts are all known."""
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -27,6 +26,7 @@ from attrap.adapters.engines.common import (
     attr,
     find_date,
     parse,
+    same_request,
     text_of,
 )
 from attrap.adapters.registry import AdapterError
@@ -54,20 +54,13 @@ class DimsEngine(Engine[DimsSettings]):
         session_url = context.spec.start_urls[0]
         crawl.claim(Request(session_url))
         opened = await crawl.fetch(Request(session_url))
-        queue = deque([Request(urljoin(opened.url, settings.list_path))])
-        first = True
-        while queue:
-            request = queue.popleft()
-            if not crawl.claim(request):
-                continue
-            page = await crawl.fetch(request)
-            refs, pages = read_list(page, request, crawl, first=first)
-            first = False
-            for ref in refs:
-                if crawl.new_ref(ref.url):
-                    yield ref
-            queue.extend(pages)
-        crawl.check_budget()
+        first_list = Request(urljoin(opened.url, settings.list_path))
+
+        def read(page: HtmlPage, request: Request) -> tuple[list[DocumentRef], list[Request]]:
+            return read_list(page, request, crawl, first=request == first_list)
+
+        async for ref in crawl.walk([first_list], read, request_of=same_request):
+            yield ref
 
 
 def read_list(
@@ -78,8 +71,9 @@ def read_list(
     if not rows:
         if first and "aucun" not in fold(text_of(tree.body)):
             raise AdapterError(
-                f"{crawl.context.spec.code}: {page.url} answered a page without acts "
-                f"({ROWS}): the DIMS session cookie set by the start page was not sent back"
+                f"{crawl.context.spec.code} : {page.url} a répondu une page sans actes "
+                f"({ROWS}) : le cookie de session DIMS posé par la page de départ n'a pas été "
+                "renvoyé"
             )
         return [], []
     refs: list[DocumentRef] = []
@@ -98,10 +92,8 @@ def read_list(
         else:
             title = title or text_of(link)
             refs.append(DocumentRef(url, title, published_on=day, found_on=request.url))
-    known = sum(crawl.known(ref.url) for ref in refs)
     pages: list[Request] = []
-    # Newest first: past an old item, or a page of known ones, the next pages hold no news.
-    if not reached_old and not crawl.stops_at_known_page(known, len(refs) - known):
+    if crawl.older_pages_wanted(refs, reached_old=reached_old):
         following = page_number(page.url) + 1
         for a in tree.css("a[href*='page=']"):
             url = absolute(page.url, attr(a, "href"))

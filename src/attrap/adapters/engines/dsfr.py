@@ -146,6 +146,9 @@ class DsfrEngine(Engine[DsfrSettings]):
             _, _, visit = heapq.heappop(queue)
             if visit.detail and crawl.known(visit.request.url):
                 continue
+            # A bulletin's own page may be dated long ago and listed today (published late).
+            if not visit.detail and crawl.settled(visit.request, visit.period):
+                continue
             if not crawl.claim(visit.request):
                 continue
             page = await crawl.fetch(visit.request)

@@ -6,7 +6,6 @@ crawl stops at a pager page whose orders are all known."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator
 
 from pydantic import Field
@@ -24,6 +23,7 @@ from attrap.adapters.engines.common import (
     file_name,
     find_date,
     parse,
+    same_request,
     text_of,
 )
 from attrap.adapters.registry import AdapterError
@@ -45,18 +45,13 @@ class PoliceEngine(Engine[PoliceSettings]):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         crawl = Crawl(context, self.name, settings.max_pages, incremental=settings.incremental)
-        queue = deque(Request(url) for url in context.spec.start_urls)
-        while queue:
-            request = queue.popleft()
-            if not crawl.claim(request):
-                continue
-            page = await crawl.fetch(request)
-            refs, pages = read_decrees(page, request, crawl)
-            for ref in refs:
-                if crawl.new_ref(ref.url):
-                    yield ref
-            queue.extend(pages)
-        crawl.check_budget()
+        start = [Request(url) for url in context.spec.start_urls]
+
+        def read(page: HtmlPage, request: Request) -> tuple[list[DocumentRef], list[Request]]:
+            return read_decrees(page, request, crawl)
+
+        async for ref in crawl.walk(start, read, request_of=same_request):
+            yield ref
 
 
 def read_decrees(
@@ -66,8 +61,8 @@ def read_decrees(
     block = tree.css_first(BLOCK)
     if block is None:
         raise AdapterError(
-            f"{crawl.context.spec.code}: {page.url} has no decree list ({BLOCK}); "
-            "probably an anti-bot challenge page"
+            f"{crawl.context.spec.code} : {page.url} n'a pas de liste d'arrêtés ({BLOCK}) ; "
+            "sans doute une page de vérification anti-robot"
         )
     refs: list[DocumentRef] = []
     reached_old = False
@@ -90,10 +85,8 @@ def read_decrees(
         else:
             title = title or file_name(url)
             refs.append(DocumentRef(url, title, published_on=day, found_on=request.url))
-    known = sum(crawl.known(ref.url) for ref in refs)
     pages: list[Request] = []
-    # Newest first: past an old item, or a page of known ones, the next pages hold no news.
-    if not reached_old and not crawl.stops_at_known_page(known, len(refs) - known):
+    if crawl.older_pages_wanted(refs, reached_old=reached_old):
         for a in block.css(NEXT):
             url = absolute(page.url, attr(a, "href"))
             if url and crawl.on_site(url):

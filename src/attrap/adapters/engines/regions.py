@@ -8,7 +8,6 @@ Cloudflare, which blocks bursts: the fetcher's politeness matters more than anyw
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -69,18 +68,14 @@ class RegionsEngine(Engine[RegionsSettings]):
     async def discover(self, context: CrawlContext) -> AsyncIterator[DocumentRef]:
         settings = self.settings(context.spec)
         crawl = Crawl(context, self.name, settings.max_pages)
-        queue = deque(Visit(Request(url), None) for url in context.spec.start_urls)
-        while queue:
-            visit = queue.popleft()
-            if not crawl.claim(visit.request):
-                continue
-            page = await crawl.fetch(visit.request)
+        start = [Visit(Request(url), None) for url in context.spec.start_urls]
+
+        def read(page: HtmlPage, visit: Visit) -> tuple[list[DocumentRef], list[Visit]]:
             refs, visits = read_page(page, visit, crawl, settings)
-            for ref in refs:
-                if crawl.new_ref(ref.url):
-                    yield ref
-            queue.extend(visits)
-        crawl.check_budget()
+            return refs, [v for v in visits if not crawl.settled(v.request, v.period)]
+
+        async for ref in crawl.walk(start, read, request_of=lambda visit: visit.request):
+            yield ref
 
 
 def keep_title(title: str, settings: RegionsSettings) -> bool:
