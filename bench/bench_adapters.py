@@ -12,12 +12,13 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from attrap.adapters.base import CrawlContext, HtmlPage
+from attrap.adapters.base import CrawlContext
 from attrap.adapters.engines.common import Crawl, Request
 from attrap.adapters.engines.dsfr import DsfrSettings, PageReader, Visit
 from attrap.adapters.fixtures import FixtureFetcher
 from attrap.adapters.maintain import crawl
 from attrap.adapters.registry import AdapterSpec, load_file
+from attrap.fetching import HtmlPage
 
 REPO = Path(__file__).resolve().parents[1]
 SECTION = "https://www.test.gouv.fr/Publications/RAA"

@@ -1,12 +1,15 @@
 """Support for the crawl tests: a real HTTP server on 127.0.0.1 whose routes answer scripted
 replies, logging every request (arrival time, headers) and measuring concurrency; real PDFs; a
-virtual clock; and a minimal engine reading one listing page."""
+virtual clock and a fake resolver; and a minimal engine reading one listing page."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -100,6 +103,15 @@ def revalidated_page(body: str, etag: str, last_modified: str) -> Handler:
     return handle
 
 
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A test server that does not print a traceback when a client hangs up (a timeout test, a
+    crawl that stopped): those lines would land in the stderr a CLI test reads."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalServer:
     def __init__(self, address: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
@@ -107,7 +119,7 @@ class LocalServer:
         self.in_flight = 0
         self.peak_in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((address, 0), self._handler_class())
+        self._server = QuietHTTPServer((address, 0), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.base = f"http://{address}:{self.port}"
@@ -212,6 +224,26 @@ class VirtualClock:
         self.sleeps.append(seconds)
         self.time += seconds
         await asyncio.sleep(0)
+
+
+class FakeResolver:
+    """Host names resolved from a table, never by DNS (``HttpClient(resolver=...)``): an IP
+    address stands for itself, ``localhost`` is 127.0.0.1, and any other name is unknown, as a
+    resolver without network says (the client then keys the name's budget on the name itself).
+    ``asked`` records every lookup."""
+
+    def __init__(self, addresses: dict[str, str] | None = None) -> None:
+        self.addresses = {"localhost": "127.0.0.1", **(addresses or {})}
+        self.asked: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> str:
+        self.asked.append(host)
+        if host in self.addresses:
+            return self.addresses[host]
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
 
 
 def crawl_settings(data_dir: Path, **crawl: Any) -> Settings:

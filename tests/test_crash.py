@@ -31,6 +31,7 @@ from attrap.notify.channel import hit_key
 from attrap.scan import scan
 from attrap.store.db import Database, open_database
 from attrap.store.models import Document, Hit, Notification
+from attrap.store.pdfs import PdfStore
 from attrap.store.queries import hit_to_json
 from bench.bulletins import build_bulletin, load_corpus
 from conftest import POSTGRES_URL, reset_postgres
@@ -302,8 +303,8 @@ def expected_hits(
     settings = Settings.model_validate({"storage": {"data_dir": str(folder)}})
     found: Counter[tuple[str, int, str]] = Counter()
     for path, content in bulletins.items():
-        file = folder / f"{hashlib.sha256(content).hexdigest()}.pdf"
-        file.write_bytes(content)
+        store = PdfStore(folder)
+        file = store.path(store.put(content))
         for act in scan(str(file), settings).acts:
             for hit in act.hits:
                 found[(path, act.act.page_start, hit.category)] += 1
@@ -348,10 +349,10 @@ def assert_consistent(
     }
     assert message_ids == routed["email"]
     # No partial file, and every stored PDF is whole.
-    pdf_dir = settings.pdf_dir
-    assert not list(pdf_dir.glob(".*.part"))
-    for stored_pdf in pdf_dir.glob("*.pdf"):
-        assert hashlib.sha256(stored_pdf.read_bytes()).hexdigest() == stored_pdf.stem
+    store = PdfStore.of(settings)
+    assert store.temporary_files() == []
+    for stored_pdf in store.directory.glob("*.pdf"):
+        assert stored_pdf == store.path(hashlib.sha256(stored_pdf.read_bytes()).hexdigest())
 
 
 def delivered_everything(scenario: Scenario) -> Callable[[], bool]:
@@ -369,11 +370,9 @@ def delivered_everything(scenario: Scenario) -> Callable[[], bool]:
 
 
 def kill_during_download(scenario: Scenario, daemon: DaemonProcess) -> None:
-    pdf_dir = scenario.tmp_path / "data" / "pdfs"
+    store = PdfStore.of(load_settings(scenario.config))
     wait_for(
-        lambda: (
-            bool(scenario.site.server.requests_to(SLOW)) and bool(list(pdf_dir.glob(".*.part")))
-        ),
+        lambda: bool(scenario.site.server.requests_to(SLOW)) and bool(store.temporary_files()),
         "the slow download has begun writing",
         daemon,
     )

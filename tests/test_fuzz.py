@@ -25,7 +25,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from attrap.adapters.base import CrawlContext, DocumentRef, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import get_engine
 from attrap.adapters.engines.common import find_date, find_period
 from attrap.adapters.fixtures import FixtureError, FixtureFetcher
@@ -36,8 +36,8 @@ from attrap.documents.segment import segment, signature_date
 from attrap.facts.extract import extract_facts
 from attrap.facts.model import ActContext, Facts
 from attrap.facts.purposes import PURPOSES
+from attrap.fetching import FetchError, HtmlPage
 from attrap.french import long_date, weekday_date
-from attrap.http import FetchError
 from attrap.matching.normalise import fold, normalise
 from bench.bench_adapters import FAMILIES
 

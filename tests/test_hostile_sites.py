@@ -18,8 +18,9 @@ from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import get_engine
 from attrap.adapters.registry import load_file
 from attrap.config import Settings
-from attrap.http import MAX_PAGE_BYTES, Download, FetchError, HttpClient
-from local_server import LocalServer, Reply, crawl_settings, html, make_pdf
+from attrap.fetching import FetchError
+from attrap.http import MAX_PAGE_BYTES, Download, HttpClient
+from local_server import FakeResolver, LocalServer, Reply, crawl_settings, html, make_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,17 +32,17 @@ def other() -> Iterator[LocalServer]:
         yield running
 
 
-def fetch(settings: Settings, url: str) -> str:
+def fetch(settings: Settings, url: str, resolver: FakeResolver | None = None) -> str:
     async def go() -> str:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=resolver or FakeResolver()) as client:
             return (await client.fetch_html(url)).text
 
     return asyncio.run(go())
 
 
-def download(settings: Settings, url: str) -> Download:
+def download(settings: Settings, url: str, resolver: FakeResolver | None = None) -> Download:
     async def go() -> Download:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=resolver or FakeResolver()) as client:
             return await client.download_pdf(url)
 
     return asyncio.run(go())
@@ -64,6 +65,19 @@ def test_redirect_into_the_private_network_is_refused(
     server.route("/raa.pdf", Reply(status=302, headers={"Location": other.url("/x.pdf")}))
     with pytest.raises(FetchError, match="non-public address refused"):
         download(settings, server.url("/raa.pdf"))
+
+
+def test_redirect_to_a_name_of_the_private_network_is_refused(server: LocalServer, tmp_path: Path):
+    server.route(
+        "/raa", Reply(status=302, headers={"Location": "http://intranet.prefecture.test/"})
+    )
+    resolver = FakeResolver({"intranet.prefecture.test": "10.13.0.7"})
+    with pytest.raises(
+        FetchError, match=r"non-public address refused: intranet\.prefecture\.test \(10\.13\.0\.7\)"
+    ):
+        fetch(crawl_settings(tmp_path), server.url("/raa"), resolver)
+    assert resolver.asked == ["127.0.0.1", "intranet.prefecture.test"]
+    assert [r.path for r in server.log] == ["/raa"]  # refused before any request left
 
 
 def test_private_redirects_when_configured(server: LocalServer, other: LocalServer, tmp_path: Path):
@@ -149,7 +163,7 @@ def test_ten_thousand_links_on_one_page(server: LocalServer, tmp_path: Path):
     )
 
     async def discover() -> list[DocumentRef]:
-        async with HttpClient(crawl_settings(tmp_path)) as client:
+        async with HttpClient(crawl_settings(tmp_path), resolver=FakeResolver()) as client:
             context = CrawlContext(spec, client, dt.date(2024, 1, 1))
             return [ref async for ref in get_engine(spec.engine).discover(context)]
 

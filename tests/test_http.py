@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from attrap.config import Settings
-from attrap.http import Download, FetchError, HttpClient, retry_after_seconds
+from attrap.fetching import FetchError, retry_after_seconds
+from attrap.http import Download, HttpClient, system_resolver
+from attrap.store.http_cache import PageCache
+from attrap.store.pdfs import PdfStore
 from local_server import (
+    FakeResolver,
     LocalServer,
     Reply,
     Request,
@@ -31,7 +35,7 @@ from local_server import (
 
 def fetch(settings: Settings, url: str, clock: VirtualClock | None = None) -> str:
     async def go() -> str:
-        async with HttpClient(settings, clock=clock) as client:
+        async with HttpClient(settings, clock=clock, resolver=FakeResolver()) as client:
             return (await client.fetch_html(url)).text
 
     return asyncio.run(go())
@@ -39,15 +43,16 @@ def fetch(settings: Settings, url: str, clock: VirtualClock | None = None) -> st
 
 def download(settings: Settings, url: str, clock: VirtualClock | None = None) -> Download:
     async def go() -> Download:
-        async with HttpClient(settings, clock=clock) as client:
+        async with HttpClient(settings, clock=clock, resolver=FakeResolver()) as client:
             return await client.download_pdf(url)
 
     return asyncio.run(go())
 
 
 def stored_files(settings: Settings) -> list[str]:
-    """Everything in pdf_dir, hidden temporary files included."""
-    return sorted(p.name for p in settings.pdf_dir.iterdir()) if settings.pdf_dir.exists() else []
+    """Everything in the PDF store's directory, hidden temporary files included."""
+    directory = PdfStore.of(settings).directory
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 def test_page_is_fetched_with_the_configured_user_agent(server: LocalServer, tmp_path: Path):
@@ -69,7 +74,7 @@ def test_post_form_is_sent(server: LocalServer, tmp_path: Path):
     server.route("/liste", html("<p>2024</p>"))
 
     async def go() -> str:
-        async with HttpClient(crawl_settings(tmp_path)) as client:
+        async with HttpClient(crawl_settings(tmp_path), resolver=FakeResolver()) as client:
             page = await client.fetch_html(
                 server.url("/liste"), method="POST", data={"Liste-liste-docs": "2024"}
             )
@@ -87,12 +92,14 @@ def test_two_hosts_on_one_ip_are_spaced_by_min_delay(server: LocalServer, tmp_pa
     server.route("/p", html("ok"))
     settings = crawl_settings(tmp_path, min_delay_s=0.5)
     urls = [server.url("/p", host) for host in ["localhost", "127.0.0.1"] * 2]
+    resolver = FakeResolver()
 
     async def go() -> None:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=resolver) as client:
             await asyncio.gather(*(client.fetch_html(u) for u in urls))
 
     asyncio.run(go())
+    assert "localhost" in resolver.asked  # its address came from the resolver the client was given
     arrivals = sorted(r.arrived for r in server.log)
     assert {r.host.split(":")[0] for r in server.log} == {"localhost", "127.0.0.1"}
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
@@ -108,7 +115,7 @@ def test_different_ips_do_not_wait_for_each_other(tmp_path: Path):
             server.route("/p", html("ok"))
 
         async def go() -> None:
-            async with HttpClient(settings) as client:
+            async with HttpClient(settings, resolver=FakeResolver()) as client:
                 await asyncio.gather(
                     client.fetch_html(one.url("/p")), client.fetch_html(two.url("/p"))
                 )
@@ -119,12 +126,48 @@ def test_different_ips_do_not_wait_for_each_other(tmp_path: Path):
         assert len(one.log) == len(two.log) == 1
 
 
+def test_the_default_resolver_is_the_systems(tmp_path: Path):
+    # localhost only: the one name every machine resolves without a network.
+    first_address = socket.getaddrinfo("localhost", 8080, type=socket.SOCK_STREAM)[0][4][0]
+
+    async def go() -> tuple[str, str]:
+        async with HttpClient(crawl_settings(tmp_path)) as client:
+            return (
+                await client.address_of("http://localhost:8080/raa"),
+                await system_resolver("localhost", 8080),
+            )
+
+    assert asyncio.run(go()) == (first_address, first_address)
+
+
+def test_a_name_that_does_not_resolve_is_its_own_budget(tmp_path: Path):
+    resolver = FakeResolver({"www.bouches-du-rhone.gouv.fr": "203.0.113.13"})
+
+    async def go() -> list[str]:
+        async with HttpClient(crawl_settings(tmp_path), resolver=resolver) as client:
+            return [
+                await client.address_of(url)
+                for url in (
+                    "https://www.bouches-du-rhone.gouv.fr/raa",
+                    "https://raa.prefecture.invalid/a",
+                    "https://raa.prefecture.invalid/b",
+                )
+            ]
+
+    assert asyncio.run(go()) == [
+        "203.0.113.13",
+        "raa.prefecture.invalid",
+        "raa.prefecture.invalid",
+    ]
+    assert resolver.asked == ["www.bouches-du-rhone.gouv.fr", "raa.prefecture.invalid"]  # once
+
+
 def test_concurrency_cap_is_honoured(server: LocalServer, tmp_path: Path):
     server.route("/slow", Reply(body=b"ok", delay_s=0.2))
     settings = crawl_settings(tmp_path, max_concurrency=2)
 
     async def go() -> None:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=FakeResolver()) as client:
             await asyncio.gather(*(client.fetch_html(server.url("/slow")) for _ in range(6)))
 
     asyncio.run(go())
@@ -238,7 +281,7 @@ def test_redirects_are_followed_and_loops_reported(server: LocalServer, tmp_path
     settings = crawl_settings(tmp_path)
 
     async def go() -> str:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=FakeResolver()) as client:
             page = await client.fetch_html(server.url("/old"))
             assert page.url == server.url("/new")
             with pytest.raises(FetchError, match="redirect loop"):
@@ -255,7 +298,7 @@ def test_pdf_is_stored_by_its_sha256(server: LocalServer, tmp_path: Path):
     settings = crawl_settings(tmp_path)
     stored = download(settings, server.url("/file/raa.pdf"))
     digest = hashlib.sha256(content).hexdigest()
-    expected = Download(path=settings.pdf_dir / f"{digest}.pdf", sha256=digest, size=len(content))
+    expected = Download(path=PdfStore.of(settings).path(digest), sha256=digest, size=len(content))
     assert stored == expected
     assert stored.path.read_bytes() == content
     assert stored_files(settings) == [f"{digest}.pdf"]
@@ -282,6 +325,21 @@ def test_failed_download_leaves_nothing_behind(
     assert stored_files(settings) == []
 
 
+def test_a_pdf_that_cannot_be_stored_is_a_fetch_error_and_leaves_nothing(
+    server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    server.route("/file/raa.pdf", pdf(make_pdf("RAA")))
+    settings = crawl_settings(tmp_path)
+
+    def full(source: str | Path, target: str | Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(FetchError, match="cannot store the PDF: No space left on device"):
+        download(settings, server.url("/file/raa.pdf"))
+    assert stored_files(settings) == []
+
+
 def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path: Path):
     content = make_pdf("RAA servi goutte a goutte")
     # ~20 chunks 50 ms apart: each read is quick (timeout_s never fires), the whole takes ~1 s.
@@ -305,13 +363,14 @@ def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path:
 
 def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
     settings = crawl_settings(tmp_path)
-    cache = settings.storage.data_dir / "http-cache"
+    cache = PageCache.of(settings).directory
+    store = PdfStore.of(settings)
     two_hours_ago = time.time() - 2 * 3600
     files = {
-        "stale": settings.pdf_dir / ".k1ll3d.part",
+        "stale": store.directory / ".k1ll3d.part",
         "stale page": cache / ".k1ll3d.part",
-        "in progress": settings.pdf_dir / ".busy42.part",
-        "old pdf": settings.pdf_dir / f"{'0' * 64}.pdf",
+        "in progress": store.directory / ".busy42.part",
+        "old pdf": store.path("0" * 64),
     }
     for name, path in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -320,11 +379,11 @@ def test_stale_temporary_files_are_removed_when_a_client_starts(tmp_path: Path):
             os.utime(path, (two_hours_ago, two_hours_ago))
 
     async def start_client() -> None:
-        async with HttpClient(settings):
+        async with HttpClient(settings, resolver=FakeResolver()):
             pass
 
     asyncio.run(start_client())
-    assert stored_files(settings) == [".busy42.part", f"{'0' * 64}.pdf"]
+    assert stored_files(settings) == [".busy42.part", store.path("0" * 64).name]
     assert list(cache.iterdir()) == []
 
 

@@ -5,15 +5,16 @@ in the database, not lost; the start page's fate is recorded for health."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from pathlib import Path
 
 from sqlalchemy import select
 
 from attrap.adapters.registry import sync_administrations
+from attrap.config import Settings
 from attrap.service import run_pass
 from attrap.store.db import Database
 from attrap.store.models import CrawlRun, Document
+from attrap.store.pdfs import PdfStore
 from local_server import (
     ListingEngine,
     LocalServer,
@@ -27,12 +28,8 @@ from local_server import (
 )
 
 
-def stored_pdf(settings_pdf_dir: Path, text: str) -> str:
-    content = make_pdf(text)
-    sha256 = hashlib.sha256(content).hexdigest()
-    settings_pdf_dir.mkdir(parents=True, exist_ok=True)
-    (settings_pdf_dir / f"{sha256}.pdf").write_bytes(content)
-    return sha256
+def stored_pdf(settings: Settings, text: str) -> str:
+    return PdfStore.of(settings).put(make_pdf(text))
 
 
 def test_stranded_documents_are_taken_up_within_their_attempts(
@@ -49,7 +46,7 @@ def test_stranded_documents_are_taken_up_within_their_attempts(
                 Document(
                     administration_code="T1",
                     url=f"https://example.test/raa-{number}.pdf",
-                    sha256=stored_pdf(settings.pdf_dir, f"RAA {number}"),
+                    sha256=stored_pdf(settings, f"RAA {number}"),
                     status="fetched" if number % 2 == 0 else "extracted",
                     process_attempts=attempts,
                 )

@@ -18,6 +18,7 @@ from attrap.config import Settings
 from attrap.pipeline import CrawlOutcome, CrawlProgress, DocumentProcessor, run_crawl
 from attrap.store.db import Database
 from attrap.store.models import CrawlRun, Document
+from attrap.store.pdfs import PdfStore
 from local_server import (
     ListingEngine,
     LocalServer,
@@ -70,7 +71,8 @@ def crawl_runs(database: Database) -> list[CrawlRun]:
 
 
 def pdf_dir_content(settings: Settings) -> list[str]:
-    return sorted(p.name for p in settings.pdf_dir.iterdir()) if settings.pdf_dir.exists() else []
+    directory = PdfStore.of(settings).directory
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 def test_failures_are_recorded_once_and_the_run_goes_on(
@@ -105,7 +107,7 @@ def test_failures_are_recorded_once_and_the_run_goes_on(
         with database.session() as session:
             document = session.get_one(Document, document_id)
             assert document.status == "fetched"
-            stored = settings.pdf_dir / f"{document.sha256}.pdf"
+            stored = PdfStore.of(settings).path(document.sha256)
             assert hashlib.sha256(stored.read_bytes()).hexdigest() == document.sha256
             handed_on.append(document.url.rsplit("/", 1)[-1])
 
@@ -144,7 +146,8 @@ def test_failures_are_recorded_once_and_the_run_goes_on(
         assert docs[name].sha256 is None
     # Nothing half-stored: the two distinct PDFs, no temporary file.
     digests = {hashlib.sha256(content).hexdigest() for content in (good, other)}
-    assert pdf_dir_content(settings) == sorted(f"{d}.pdf" for d in digests)
+    store = PdfStore.of(settings)
+    assert pdf_dir_content(settings) == sorted(store.path(d).name for d in digests)
 
 
 def test_second_crawl_downloads_nothing(server: LocalServer, tmp_path: Path, database: Database):

@@ -18,6 +18,7 @@ from attrap.pipeline import process_document, reprocess
 from attrap.pipeline.document import ActPlace, pair_acts
 from attrap.store.db import Database, open_database
 from attrap.store.models import Act, Administration, Document, Hit, Page
+from attrap.store.pdfs import PdfStore
 from bench.bulletins import Bulletin, build_bulletin, load_corpus
 from bench.templates import TEMPLATES
 from bench.templates import build as build_template
@@ -63,8 +64,7 @@ def add_document(
     """A downloaded document, as the crawl stage leaves it."""
     content = pdf.read_bytes()
     sha256 = hashlib.sha256(content).hexdigest()
-    settings.pdf_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(pdf, settings.pdf_dir / f"{sha256}.pdf")
+    assert PdfStore.of(settings).put(content) == sha256
     with database.session() as session:
         session.merge(
             Administration(
@@ -149,7 +149,7 @@ def test_a_broken_document_is_recorded_as_failed(
     broken.write_bytes(b"<html>Service indisponible</html>")
     broken_id = add_document(database, settings, broken)
     missing_id = add_document(database, settings, bulletin.path)
-    for stored in settings.pdf_dir.glob("*.pdf"):
+    for stored in PdfStore.of(settings).directory.glob("*.pdf"):
         if stored.read_bytes() != broken.read_bytes():
             stored.unlink()
 
@@ -180,7 +180,7 @@ def test_reprocess_keeps_hits_that_still_match(
         ).one()
         drone_before_id, seen_before = drone_before.id, drone_before.first_seen_at
     # The PDF is gone: reprocessing works on stored text only.
-    shutil.rmtree(settings.pdf_dir)
+    shutil.rmtree(PdfStore.of(settings).directory)
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES_V2, encoding="utf-8")
     changed = settings.model_copy(update={"matching": MatchingSettings(rules=str(rules))})

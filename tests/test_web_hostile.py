@@ -132,11 +132,13 @@ def test_no_path_reaches_files_outside_static(tmp_path: Path):
 
     import uvicorn
 
+    from attrap.config import Settings
     from attrap.store.db import open_database
+    from attrap.store.pdfs import PdfStore
 
     data = tmp_path / "data"
-    (data / "pdfs").mkdir(parents=True)
-    (data / "pdfs" / "secret.pdf").write_bytes(b"%PDF-1.4 CONTENU-PRIVE")
+    store = PdfStore.of(Settings.model_validate({"storage": {"data_dir": str(data)}}))
+    secret = store.path(store.put(b"%PDF-1.4 CONTENU-PRIVE")).relative_to(data)
     database = open_database(f"sqlite:///{data / 'attrap.db'}")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -159,13 +161,13 @@ def test_no_path_reaches_files_outside_static(tmp_path: Path):
             "/static/..%2fapp.py",
             "/static/%2e%2e%2f%2e%2e%2fconfig.py",
             f"/static/{steps}{data.relative_to('/')}/attrap.db",
-            f"/static/{steps}{data.relative_to('/')}/pdfs/secret.pdf",
+            f"/static/{steps}{data.relative_to('/')}/{secret}",
             f"/static/%2e%2e/{'%2e%2e/' * len(web_dir.parts)}etc/passwd",
-            f"/static/{data}/pdfs/secret.pdf",
-            f"/static//{data}/pdfs/secret.pdf",
+            f"/static/{data}/{secret}",
+            f"/static//{data}/{secret}",
             "/static/%5c..%5capp.py",
-            f"/{steps}{data.relative_to('/')}/pdfs/secret.pdf",
-            f"/departements/{steps}{data.relative_to('/')}/pdfs/secret.pdf",
+            f"/{steps}{data.relative_to('/')}/{secret}",
+            f"/departements/{steps}{data.relative_to('/')}/{secret}",
         ]
         for target in targets:
             answer = _raw_get(port, target)

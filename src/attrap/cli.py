@@ -545,13 +545,16 @@ def adapters_check(
     from attrap.adapters.fixtures import FixtureError, RecordingError
     from attrap.adapters.maintain import check_adapter
     from attrap.adapters.registry import AdapterError
+    from attrap.http import HttpClient
 
     settings = settings_from(config)
     if record and fixtures is not None:
         fail("--record enregistre le site réel : il ne va pas avec --fixtures")
     try:
         report = asyncio.run(
-            check_adapter(settings, code, fixtures, record=sites if record else None)
+            check_adapter(
+                settings, code, fixtures, live=HttpClient, record=sites if record else None
+            )
         )
     except (AdapterError, FixtureError) as exc:
         fail(str(exc))
@@ -634,11 +637,14 @@ def adapters_new(
     from attrap.adapters.fixtures import RecordingError
     from attrap.adapters.maintain import new_adapter
     from attrap.adapters.registry import AdapterError
+    from attrap.http import HttpClient
 
     settings = settings_from(config)
     folder = next(iter(settings.adapters.paths), Path("prefectures"))
     try:
-        done = asyncio.run(new_adapter(settings, code, url, folder, sites, record=not no_record))
+        done = asyncio.run(
+            new_adapter(settings, code, url, folder, sites, HttpClient, record=not no_record)
+        )
     except AdapterError as exc:
         fail(str(exc))
     except RecordingError as exc:

@@ -284,10 +284,6 @@ class Settings(_Section):
             text = text.replace(value, "***")
         return text
 
-    @property
-    def pdf_dir(self) -> Path:
-        return self.storage.data_dir / "pdfs"
-
 
 def find_config_file(explicit: Path | None) -> Path | None:
     if explicit is not None:

@@ -1,8 +1,9 @@
 """The only HTTP client of the project: polite, bounded, and honest about failures.
 
 - Politeness: request starts to one host, and to one IP address (most prefecture domains share a
-  server), are spaced by ``crawl.min_delay_s``; at most ``crawl.max_concurrency`` requests are in
-  flight overall. Every hop of a redirect chain and every retry goes through the same gate.
+  server; the address is the injectable ``Resolver``'s, the system's by default), are spaced by
+  ``crawl.min_delay_s``; at most ``crawl.max_concurrency`` requests are in flight overall.
+  Every hop of a redirect chain and every retry goes through the same gate.
 - Redirects go to public addresses or stay at the address the request started at; into a
   private network only with ``crawl.private_redirects`` (no request from a public site's
   redirect reaches an intranet or a metadata service).
@@ -10,31 +11,25 @@
   jitter, ``Retry-After`` (seconds or HTTP date) honoured up to ``crawl.max_retry_after_s``, at most
   ``crawl.max_attempts`` attempts; then a ``FetchError``.
 - Listing pages are revalidated with ``If-None-Match`` / ``If-Modified-Since``; their last body
-  is kept under ``<data_dir>/http-cache`` and served again on 304.
-- PDFs are streamed to a temporary file, hashed while streaming, checked by their magic bytes and
-  size, then atomically renamed to ``<pdf_dir>/<sha256>.pdf``; a failure leaves nothing behind.
-  A body still arriving after ``crawl.max_download_s`` fails the download. Temporary files a
-  killed process left behind are removed when a client starts (at once when the process ran on
-  this machine, after an hour otherwise).
+  is kept in the page cache (``store/http_cache.py``) and served again on 304.
+- PDFs are streamed into the PDF store (``store/pdfs.py``: hashed while streaming, stored by
+  their hash, whole or not at all), checked on the way by their magic bytes and size; a failure
+  leaves nothing behind. A body still arriving after ``crawl.max_download_s`` fails the
+  download. Temporary files a killed process left behind are removed when a client starts
+  (``store/files.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email.utils
-import hashlib
 import ipaddress
-import json
 import math
-import os
 import re
 import socket
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -49,8 +44,10 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from attrap.adapters.base import HtmlPage
 from attrap.config import Settings
+from attrap.fetching import FetchError, HtmlPage, retry_after_seconds
+from attrap.store.http_cache import CachedPage, PageCache
+from attrap.store.pdfs import PdfStore
 
 T = TypeVar("T")
 
@@ -60,13 +57,6 @@ BACKOFF_MAX_S = 300.0
 # Readers accept a PDF header anywhere in the first KiB; so do we, and no further.
 PDF_MAGIC = b"%PDF-"
 PDF_MAGIC_WINDOW = 1024
-# A temporary file this old belongs to no live download: its process was killed.
-STALE_PART_S = 3600.0
-TEMP_PREFIX, TEMP_SUFFIX = ".", ".part"
-# Temporary files are named after their writer (``.<host>~<pid>~<random>.part``): those of a dead
-# process on this machine are removed at once, those of other machines (a shared data_dir) only
-# when old.
-_OWNER = re.compile(r"^\.(?P<host>[^~]+)~(?P<pid>\d+)~")
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Transport failures worth another try; an unsupported scheme or a malformed request is not.
 RETRYABLE_TRANSPORT_ERRORS = (
@@ -76,17 +66,6 @@ RETRYABLE_TRANSPORT_ERRORS = (
     httpx.ProxyError,
 )
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-class FetchError(Exception):
-    """A page or a PDF that could not be fetched; ``reason`` is short and meant for humans."""
-
-    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
-        super().__init__(f"{reason} ({url})")
-        self.url = url
-        self.reason = reason
-        # The HTTP status that refused the request, when one did (404: the page is gone).
-        self.status = status
 
 
 class _RetryableError(FetchError):
@@ -101,7 +80,7 @@ class _RetryableError(FetchError):
 
 @dataclass(frozen=True)
 class Download:
-    """A PDF stored under ``pdf_dir`` by its content hash."""
+    """A PDF in the PDF store, under its content hash."""
 
     path: Path
     sha256: str
@@ -124,103 +103,16 @@ class SystemClock:
         await asyncio.sleep(seconds)
 
 
-@dataclass(frozen=True)
-class _CachedPage:
-    final_url: str
-    text: str
-    etag: str | None
-    last_modified: str | None
-
-    def validators(self) -> dict[str, str]:
-        headers = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
+# A host name and port to the IP address requests to them reach, for the per-address budget and
+# the private-redirect check; an OSError when the name does not resolve. Injectable, so that tests
+# make no real DNS lookup.
+Resolver = Callable[[str, int], Awaitable[str]]
 
 
-class _PageCache:
-    """Last body and validators of each listing page, one JSON file per URL."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def _path(self, url: str) -> Path:
-        return self.directory / f"{hashlib.sha256(url.encode()).hexdigest()}.json"
-
-    def load(self, url: str) -> _CachedPage | None:
-        try:
-            return _CachedPage(**json.loads(self._path(url).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            # Missing or unreadable entry: fetch unconditionally, which rewrites it.
-            return None
-
-    def store(self, url: str, page: _CachedPage) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=temp_prefix(), suffix=TEMP_SUFFIX)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(page), handle, ensure_ascii=False)
-            os.replace(temp, self._path(url))
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-
-
-def retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
-    """When a ``Retry-After`` header (seconds or HTTP date) says we may try again, or None when
-    absent or unreadable. The one reading of it, for the crawler and the notification channels."""
-    value = (value or "").strip()
-    if value.isdigit():
-        return now + dt.timedelta(seconds=int(value))
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
-
-
-def retry_after_seconds(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """``Retry-After`` in seconds from now (never negative), or None when absent or unreadable."""
-    now = now or dt.datetime.now(dt.UTC)
-    when = retry_after(value, now)
-    return None if when is None else max(0.0, (when - now).total_seconds())
-
-
-def temp_prefix() -> str:
-    return f"{TEMP_PREFIX}{socket.gethostname()}~{os.getpid()}~"
-
-
-def _writer_is_dead(path: Path) -> bool:
-    owner = _OWNER.match(path.name)
-    if owner is None or owner["host"] != socket.gethostname():
-        return False
-    try:
-        os.kill(int(owner["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def remove_stale_parts(directory: Path, *, older_than_s: float = STALE_PART_S) -> int:
-    """Delete the temporary files in ``directory`` whose writer died on this machine, or that
-    were untouched for ``older_than_s``; how many. Others may belong to a process downloading
-    right now."""
-    limit = time.time() - older_than_s
-    removed = 0
-    for path in directory.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-        try:
-            if _writer_is_dead(path) or path.stat().st_mtime < limit:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            pass  # removed meanwhile by the process that owned it
-    return removed
+async def system_resolver(host: str, port: int) -> str:
+    """The first address the system's resolver gives (the event loop's ``getaddrinfo``)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return str(infos[0][4][0])
 
 
 def _describe(error: Exception) -> str:
@@ -250,16 +142,24 @@ def _decode(response: httpx.Response, body: bytes) -> str:
 
 
 class HttpClient:
-    """``async with HttpClient(settings) as client:`` — implements ``PageFetcher``."""
+    """``async with HttpClient(settings) as client:`` — satisfies ``adapters.base.PageFetcher``.
+    The clock and the resolver of host names are the system's unless others are given."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        resolver: Resolver = system_resolver,
+    ) -> None:
         crawl = settings.crawl
         self._crawl = crawl
         self._clock = clock or SystemClock()
-        self._pdf_dir = settings.pdf_dir
-        self._cache = _PageCache(settings.storage.data_dir / "http-cache")
-        for directory in (self._pdf_dir, self._cache.directory):
-            remove_stale_parts(directory)
+        self._resolve = resolver
+        self._pdfs = PdfStore.of(settings)
+        self._cache = PageCache.of(settings)
+        self._pdfs.remove_stale_parts()
+        self._cache.remove_stale_parts()
         self._max_pdf_bytes = int(crawl.max_pdf_mb * 1024 * 1024)
         self._proxied = bool(crawl.proxy)
         self._client = httpx.AsyncClient(
@@ -321,13 +221,13 @@ class HttpClient:
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
             if cacheable and (etag or last_modified):
-                self._cache.store(url, _CachedPage(page.url, page.text, etag, last_modified))
+                self._cache.store(url, CachedPage(page.url, page.text, etag, last_modified))
             return page
 
         return await self._retrying(url, attempt)
 
     async def download_pdf(self, url: str) -> Download:
-        """Stream a PDF to ``<pdf_dir>/<sha256>.pdf``; FetchError when it is not a PDF, too big,
+        """Stream a PDF into the PDF store; FetchError when it is not a PDF, too big,
         truncated or unreachable — leaving no file behind."""
 
         async def attempt() -> Download:
@@ -404,10 +304,7 @@ class HttpClient:
             return host
         if host not in self._addresses:
             try:
-                infos = await asyncio.get_running_loop().getaddrinfo(
-                    host, url.port or 443, type=socket.SOCK_STREAM
-                )
-                self._addresses[host] = str(infos[0][4][0])
+                self._addresses[host] = await self._resolve(host, url.port or 443)
             except OSError:
                 # Unresolvable: the request itself will fail and say so.
                 self._addresses[host] = host
@@ -512,38 +409,23 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_pdf_bytes:
             raise self._too_big(url)
-        self._pdf_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            dir=self._pdf_dir, prefix=temp_prefix(), suffix=TEMP_SUFFIX
-        )
-        temp = Path(temp_name)
-        try:
-            digest = hashlib.sha256()
-            head = b""
-            size = 0
-            with os.fdopen(fd, "wb") as handle:
+        # Opening the temporary file stays outside the translation below: a store that cannot
+        # be written to at all is not this PDF's failure.
+        with self._pdfs.writer() as writer:
+            try:
+                head = b""
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self._max_pdf_bytes:
+                    if writer.size + len(chunk) > self._max_pdf_bytes:
                         raise self._too_big(url)
                     if len(head) < PDF_MAGIC_WINDOW:
                         head += chunk[: PDF_MAGIC_WINDOW - len(head)]
                         self._check_magic(url, head, final=False)
-                    digest.update(chunk)
-                    handle.write(chunk)
+                    writer.write(chunk)
                 self._check_magic(url, head, final=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            sha256 = digest.hexdigest()
-            path = self._pdf_dir / f"{sha256}.pdf"
-            os.replace(temp, path)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise FetchError(url, f"cannot store the PDF: {exc.strerror or exc}") from exc
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return Download(path=path, sha256=sha256, size=size)
+                path = writer.commit()
+            except OSError as exc:
+                raise FetchError(url, f"cannot store the PDF: {exc.strerror or exc}") from exc
+        return Download(path=path, sha256=writer.sha256, size=writer.size)
 
     @staticmethod
     def _check_magic(url: str, head: bytes, *, final: bool) -> None:

@@ -8,12 +8,13 @@ crawl started on this server stays on it."""
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from attrap.adapters.fixtures import FixturePage, load_manifest, request_key
+from local_server import QuietHTTPServer
 
 
 def origin_of(url: str) -> str:
@@ -34,7 +35,7 @@ class FixtureSite:
             if page.final_url and request_key("GET", page.final_url, None) not in self.pages
         }
         self.requests: list[tuple[str, str]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = QuietHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread: threading.Thread | None = None

@@ -25,6 +25,7 @@ from attrap.adapters.fixtures import FixtureFetcher, FixtureRequest
 from attrap.adapters.registry import AdapterError, AdapterSpec, load_file
 from attrap.config import Settings
 from attrap.http import HttpClient
+from local_server import FakeResolver
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = REPO / "fixtures" / "sites"
@@ -100,7 +101,7 @@ def crawl(
     settings = Settings.model_validate({"crawl": {"min_delay_s": 0, "max_attempts": 1}})
 
     async def over_http() -> list[DocumentRef]:
-        async with HttpClient(settings) as client:
+        async with HttpClient(settings, resolver=FakeResolver()) as client:
             return await collect(client)
 
     with respx.mock(assert_all_called=False) as router:

@@ -15,6 +15,7 @@ from attrap.adapters.maintain import crawl
 from attrap.adapters.registry import load_file
 from attrap.config import Settings
 from attrap.http import HttpClient
+from local_server import FakeResolver
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = REPO / "fixtures" / "sites"
@@ -63,7 +64,7 @@ def test_an_engine_crawls_the_routes_through_the_project_http_client():
     async def scenario() -> None:
         with respx.mock(assert_all_called=False) as router:
             fixture_routes(router, SITES / "dims")
-            async with HttpClient(settings) as client:
+            async with HttpClient(settings, resolver=FakeResolver()) as client:
                 spec = load_file(REPO / "prefectures" / "57.toml")
                 report = await crawl(spec, client, dt.date(2024, 6, 1))
         assert report.error is None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from attrap.adapters.registry import AdapterError, AdapterSpec
 from attrap.config import validation_problems
+from attrap.fetching import HtmlPage
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,9 @@ class DocumentRef:
     found_on: str | None = None
 
 
-@dataclass(frozen=True)
-class HtmlPage:
-    """A listing page as the engine sees it: the final URL (after redirects) and its text."""
-
-    url: str
-    text: str
-
-
 class PageFetcher(Protocol):
-    """The part of the HTTP client engines may use (``attrap.http.HttpClient`` implements it).
+    """The part of the HTTP client engines may use. ``attrap.http.HttpClient`` satisfies it
+    structurally: adapters never import the client, nor the client adapters (``fetching.py``).
 
     One fetcher serves one crawl and must keep the cookies servers set across its requests
     (Moselle's DIMS answers its list only within the session ``raa.html`` opened). Redirects
@@ -45,7 +39,7 @@ class PageFetcher(Protocol):
     async def fetch_html(
         self, url: str, *, method: str = "GET", data: Mapping[str, str] | None = None
     ) -> HtmlPage:
-        """Fetch a page politely; raises ``attrap.http.FetchError`` when it cannot."""
+        """Fetch a page politely; raises ``attrap.fetching.FetchError`` when it cannot."""
         ...
 
 

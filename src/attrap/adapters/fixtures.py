@@ -53,9 +53,9 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from attrap.adapters.base import DocumentRef, HtmlPage, PageFetcher
+from attrap.adapters.base import DocumentRef, PageFetcher
+from attrap.fetching import FetchError, HtmlPage
 from attrap.french import fold
-from attrap.http import FetchError
 
 MANIFEST = "manifest.toml"
 

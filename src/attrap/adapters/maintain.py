@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import re
 import tomllib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +32,7 @@ from attrap.adapters.fixtures import (
 )
 from attrap.adapters.registry import AdapterError, AdapterSpec, load_adapters, select_adapters
 from attrap.config import Settings
-from attrap.http import FetchError
+from attrap.fetching import FetchError
 
 
 @dataclass
@@ -81,11 +83,21 @@ async def crawl(spec: AdapterSpec, fetcher: PageFetcher, not_before: dt.date) ->
     return report
 
 
+# How the maintainers' tools open a live fetcher: the CLI passes ``attrap.http.HttpClient``,
+# which adapters do not import.
+LiveFetcher = Callable[[Settings], AbstractAsyncContextManager[PageFetcher]]
+
+
 async def check_adapter(
-    settings: Settings, code: str, fixtures: Path | None = None, *, record: Path | None = None
+    settings: Settings,
+    code: str,
+    fixtures: Path | None,
+    live: LiveFetcher,
+    *,
+    record: Path | None = None,
 ) -> CrawlReport:
-    """Crawls one administration: from a fixture folder, live, or live recorded under
-    ``record`` (the folder of recordings, ``fixtures/sites``)."""
+    """Crawls one administration: from a fixture folder, live through ``live(settings)``, or
+    live recorded under ``record`` (the folder of recordings, ``fixtures/sites``)."""
     (spec,) = select_adapters(load_adapters(settings), [code])
     not_before = settings.crawl.not_before
     if fixtures is not None:
@@ -98,10 +110,8 @@ async def check_adapter(
         report.pages = len(fetcher.requests)
         return report
     if record is not None:
-        return await record_site(settings, spec, record)
-    from attrap.http import HttpClient  # the live client is only needed here
-
-    async with HttpClient(settings) as client:
+        return await record_site(settings, spec, record, live)
+    async with live(settings) as client:
         return await crawl(spec, client, not_before)
 
 
@@ -119,17 +129,18 @@ async def replay(spec: AdapterSpec, folder: Path) -> CrawlReport:
     return report
 
 
-async def record_site(settings: Settings, spec: AdapterSpec, sites: Path) -> CrawlReport:
-    """Crawls the site live, politely (the real ``HttpClient``), keeping every page it reads;
+async def record_site(
+    settings: Settings, spec: AdapterSpec, sites: Path, live: LiveFetcher
+) -> CrawlReport:
+    """Crawls the site live through ``live(settings)`` (the real, polite ``HttpClient``),
+    keeping every page it reads;
     when the crawl found bulletins without error, writes them and the pages as the recording
     ``sites/CODE/``, replacing an earlier one. Raises ``RecordingError`` before any request
     when that folder holds fixtures that are not a recording."""
-    from attrap.http import HttpClient  # the live client is only needed here
-
     folder = sites / spec.code
     check_recording_target(folder)
     not_before = settings.crawl.not_before
-    async with HttpClient(settings) as client:
+    async with live(settings) as client:
         recorder = RecordingFetcher(client)
         report = await crawl(spec, recorder, not_before)
     report.pages = len(recorder.answers)
@@ -321,7 +332,14 @@ def plan_adapter(code: str, url: str, adapters_dir: Path) -> tuple[str, Path]:
 
 
 async def new_adapter(
-    settings: Settings, code: str, url: str, adapters_dir: Path, sites: Path, *, record: bool
+    settings: Settings,
+    code: str,
+    url: str,
+    adapters_dir: Path,
+    sites: Path,
+    live: LiveFetcher,
+    *,
+    record: bool,
 ) -> NewAdapter:
     """Writes ``<adapters_dir>/CODE.toml`` after recording the site under ``sites/CODE/``
     (``record_site``: only when its crawl found bulletins), with the structure the crawl
@@ -332,7 +350,7 @@ async def new_adapter(
     report = None
     pins: list[str] = []
     if record:
-        report = await record_site(settings, spec, sites)
+        report = await record_site(settings, spec, sites, live)
         if report.unanswered:
             return NewAdapter(None, report)
         if report.ok and report.structure is not None:

@@ -11,6 +11,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from attrap import fetching
+
 if TYPE_CHECKING:
     import httpx
 
@@ -128,9 +130,9 @@ def http_error(response: httpx.Response, now: dt.datetime) -> DeliveryError:
 def retry_after(response: httpx.Response, now: dt.datetime) -> dt.datetime | None:
     """When the remote says we may try again: ``Retry-After`` (seconds or HTTP date), else
     Mastodon's ``X-RateLimit-Reset`` (ISO 8601); None when it does not say."""
-    from attrap import http  # the HTTP client, imported by the channels that use it anyway
-
-    return http.retry_after(response.headers.get("Retry-After"), now) or rate_limit_reset(response)
+    return fetching.retry_after(response.headers.get("Retry-After"), now) or rate_limit_reset(
+        response
+    )
 
 
 def rate_limit_reset(response: httpx.Response) -> dt.datetime | None:

@@ -26,10 +26,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.registry import AdapterSpec, sync_administrations
 from attrap.config import Settings
-from attrap.http import Clock, Download, FetchError, HttpClient
+from attrap.fetching import FetchError, HtmlPage
+from attrap.http import Clock, Download, HttpClient
 from attrap.pipeline.errors import describe_error
 from attrap.store.db import Database
 from attrap.store.models import CrawlRun, Document, DocumentStatus, utcnow

@@ -30,6 +30,7 @@ from attrap.pipeline.errors import describe_error
 from attrap.pipeline.facts import FactsReader
 from attrap.store.db import Database
 from attrap.store.models import Act, Document, DocumentStatus, Hit, Page, utcnow
+from attrap.store.pdfs import PdfStore
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def _extract_and_store(
         raise ExtractionError("le document n'a pas été téléchargé")
     # Outside any transaction: OCR can take minutes.
     extraction = extract_document(
-        settings.pdf_dir / f"{sha256}.pdf", settings, max_ocr_pages=max_ocr_pages
+        PdfStore.of(settings).path(sha256), settings, max_ocr_pages=max_ocr_pages
     )
     with database.session() as session:
         document = session.get_one(Document, document_id)

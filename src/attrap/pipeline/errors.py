@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from attrap.documents.extract import ExtractionError
-from attrap.http import FetchError
+from attrap.fetching import FetchError
 
 # Our own errors already carry a message written for the person reading the status table.
 _WORDED = (FetchError, ExtractionError)

@@ -14,8 +14,9 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from attrap.adapters.base import CrawlContext, DocumentRef, EngineSettings, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, EngineSettings
 from attrap.adapters.registry import AdapterError
+from attrap.fetching import HtmlPage
 from attrap.french import MONTHS, fold
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import Field
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
@@ -30,6 +30,7 @@ from attrap.adapters.engines.common import (
     text_of,
 )
 from attrap.adapters.registry import AdapterError
+from attrap.fetching import HtmlPage
 from attrap.french import fold
 
 ROWS = "tr.li1, tr.li2"

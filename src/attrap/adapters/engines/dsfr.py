@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage, Structure
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, Structure
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
@@ -60,6 +60,7 @@ from attrap.adapters.engines.common import (
     parse,
     text_of,
 )
+from attrap.fetching import HtmlPage
 
 # What a followed link leads to: a page of a year (or years), of a month (or a few months), of
 # one day, or a section whose title names no date ("Recueils spéciaux").

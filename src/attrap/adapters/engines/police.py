@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import Field
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine
 from attrap.adapters.engines.common import (
     Crawl,
     IncrementalSettings,
@@ -27,6 +27,7 @@ from attrap.adapters.engines.common import (
     text_of,
 )
 from attrap.adapters.registry import AdapterError
+from attrap.fetching import HtmlPage
 
 BLOCK = "#block-decree-list-block"
 DATE = ".field--type-datetime"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import Field, field_validator
 
-from attrap.adapters.base import CrawlContext, DocumentRef, Engine, EngineSettings, HtmlPage
+from attrap.adapters.base import CrawlContext, DocumentRef, Engine, EngineSettings
 from attrap.adapters.engines.common import (
     Crawl,
     Period,
@@ -28,6 +28,7 @@ from attrap.adapters.engines.common import (
     parse,
     text_of,
 )
+from attrap.fetching import HtmlPage
 
 YEAR_LINKS = "article.news-list-item .news-list-title a[href], .news-list-title a[href]"
 MONTH_LINKS = "#sommaire-content a[href], .sommaire-content a[href]"
