@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import csv
 import datetime as dt
 import json
-import logging
 import os
 import sys
 from collections import Counter
@@ -17,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     # Annotations only: each command imports what it runs, so that ``attrap --help`` and the
     # light commands do not load the pipeline, the database layer, procrastinate or the web app.
     from attrap.adapters.maintain import CrawlReport
@@ -37,16 +35,27 @@ if TYPE_CHECKING:
 LOG_FILE = "attrap.log"
 STATE_STYLES = {"ok": "green", "late": "yellow", "silent": "bold yellow", "failing": "bold red"}
 
+# Plain help: typer's rich help imports rich.markdown and markdown-it, which alone take the
+# start-up budget of ``attrap --help`` (bench/startup.py).
+PLAIN_HELP = None
+
 app = typer.Typer(
-    help="Veille des recueils des actes administratifs: drones, VSA et autres surveillances.",
+    help="Veille des recueils des actes administratifs : drones, VSA et autres surveillances.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=PLAIN_HELP,
 )
 adapters_app = typer.Typer(
-    help="Lister, vérifier et créer les adaptateurs des préfectures.", no_args_is_help=True
+    help="Lister, vérifier et créer les adaptateurs des préfectures.",
+    no_args_is_help=True,
+    rich_markup_mode=PLAIN_HELP,
 )
-notify_app = typer.Typer(help="Envoyer les notifications.", no_args_is_help=True)
-db_app = typer.Typer(help="Entretien de la base de données.", no_args_is_help=True)
+notify_app = typer.Typer(
+    help="Envoyer les notifications.", no_args_is_help=True, rich_markup_mode=PLAIN_HELP
+)
+db_app = typer.Typer(
+    help="Entretien de la base de données.", no_args_is_help=True, rich_markup_mode=PLAIN_HELP
+)
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(notify_app, name="notify")
 app.add_typer(db_app, name="db")
@@ -131,10 +140,14 @@ def run(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Parcourir, télécharger, extraire et détecter : un passage complet.
+    """Un passage complet : parcourir, télécharger, détecter.
 
     Un échec tient en une ligne à l'écran ; ses détails vont dans attrap.log, dans le
     répertoire de données."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from attrap import logs
     from attrap.adapters.engines import get_engine
     from attrap.adapters.registry import AdapterError, load_adapters, select_adapters
@@ -242,7 +255,9 @@ def scan(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Trouver les actes et les détections d'un recueil, sans base de données."""
+    """Lire un recueil : ses actes et ses détections.
+
+    Sans base de données : un fichier PDF ou son URL."""
     from attrap.matching.categories import catalogue
     from attrap.scan import ScanError, scan_to_json
     from attrap.scan import scan as scan_bulletin
@@ -358,7 +373,9 @@ def hits(
     format: Annotated[HitsFormat, typer.Option("--format", "-f")] = HitsFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Chercher les détections enregistrées, les plus récentes d'abord."""
+    """Chercher les détections enregistrées.
+
+    Les plus récentes d'abord."""
     from attrap.matching.categories import catalogue
     from attrap.store.queries import HitFilter, hit_to_json, search_hits
 
@@ -388,7 +405,9 @@ def hits(
 
 @app.command()
 def categories(config: ConfigOption = None) -> None:
-    """Les catégories de détection : libellé, mot-dièse, notifiée par défaut."""
+    """Les catégories de détection.
+
+    Leur libellé, leur mot-dièse, et si elles sont notifiées par défaut."""
     from attrap.matching.categories import catalogue
     from attrap.matching.rules import RulesError
 
@@ -412,6 +431,8 @@ def categories(config: ConfigOption = None) -> None:
 
 
 def write_hits_csv(found: list[dict[str, Any]]) -> None:
+    import csv
+
     from attrap.store.queries import HIT_CSV_FIELDS, hit_csv_row
 
     writer = csv.DictWriter(sys.stdout, fieldnames=HIT_CSV_FIELDS, lineterminator="\n")
@@ -457,8 +478,9 @@ def reprocess(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Redécouper et réappliquer les règles au texte enregistré, après un changement de règles
-    (sans réseau)."""
+    """Réappliquer les règles au texte enregistré.
+
+    Redécoupe les actes et réapplique les règles après un changement de règles (sans réseau)."""
     from attrap.matching.rules import RulesError
     from attrap.pipeline import reprocess as reprocess_documents
     from attrap.service import outbox_hook
@@ -492,7 +514,7 @@ def adapters_list(
     format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """List the adapters (and sync them into the database)."""
+    """Lister les adaptateurs (et les inscrire en base)."""
     from attrap.adapters.registry import load_adapters
 
     settings = settings_from(config)
@@ -522,26 +544,31 @@ def adapters_list(
 
 
 SitesOption = Annotated[
-    Path, typer.Option("--sites", help="The folder of recorded sites (one folder per code).")
+    Path, typer.Option("--sites", help="Le dossier des sites enregistrés (un dossier par code).")
 ]
 
 
 @adapters_app.command("check")
 def adapters_check(
     code: str,
-    fixtures: Annotated[Path | None, typer.Option(help="Serve the site from saved HTML.")] = None,
+    fixtures: Annotated[
+        Path | None, typer.Option(help="Servir le site depuis des pages enregistrées.")
+    ] = None,
     record: Annotated[
         bool,
         typer.Option(
             "--record",
-            help="Save every page of the live crawl, and the bulletins found, as SITES/CODE/.",
+            help="Enregistrer chaque page du site réel, et les recueils trouvés, sous SITES/CODE/.",
         ),
     ] = False,
     sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
-    """Crawl one administration and print what it finds, newest first, and the structure
-    the engine detected."""
+    """Parcourir une administration et afficher ses recueils.
+
+    Les plus récents d'abord, puis la structure du site que le moteur a détectée."""
+    import asyncio
+
     from attrap.adapters.fixtures import FixtureError, RecordingError
     from attrap.adapters.maintain import check_adapter
     from attrap.adapters.registry import AdapterError
@@ -627,13 +654,19 @@ def adapters_new(
     url: str,
     no_record: Annotated[
         bool,
-        typer.Option("--no-record", help="Only write the adapter file, without visiting the site."),
+        typer.Option(
+            "--no-record", help="Écrire seulement le fichier de l'adaptateur, sans visiter le site."
+        ),
     ] = False,
     sites: SitesOption = Path("fixtures/sites"),
     config: ConfigOption = None,
 ) -> None:
-    """Write a new adapter file after recording the site (its pages and the bulletins found,
-    the data tests/adapters/test_recorded_sites.py checks)."""
+    """Créer un adaptateur et enregistrer le site.
+
+    Ses pages et les recueils trouvés : les données que vérifie
+    tests/adapters/test_recorded_sites.py."""
+    import asyncio
+
     from attrap.adapters.fixtures import RecordingError
     from attrap.adapters.maintain import new_adapter
     from attrap.adapters.registry import AdapterError
@@ -676,7 +709,9 @@ def notify_test(
     channel: Annotated[str, typer.Argument(help="mastodon, email ou webhook.")],
     config: ConfigOption = None,
 ) -> None:
-    """Envoyer une notification d'exemple sur un canal (rien n'est enregistré)."""
+    """Envoyer une notification d'exemple sur un canal.
+
+    Rien n'est enregistré."""
     from attrap.notify.channel import ChannelConfigError, DeliveryError
     from attrap.notify.outbox import send_test
 
@@ -706,7 +741,9 @@ def notify_retry(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Remettre en file les notifications en échec, avec de nouvelles tentatives."""
+    """Remettre en file les notifications en échec.
+
+    Avec de nouvelles tentatives."""
     from attrap.notify.outbox import requeue_failed
 
     settings = settings_from(config)
@@ -741,7 +778,9 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Servir la page web en lecture seule, l'API JSON et les flux Atom."""
+    """Servir la page web, l'API JSON et les flux Atom.
+
+    En lecture seule."""
     # Imported here: the web stack is heavy and no other command needs it.
     import uvicorn
 
@@ -759,6 +798,8 @@ def serve(
 def log_to_stderr() -> None:
     """One line per event. Under systemd (``JOURNAL_STREAM`` set) the journal stamps each line
     itself, so only the level and the source are written."""
+    import logging
+
     stamped = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
     logging.basicConfig(level=logging.INFO, format=f"{stamped}%(levelname)s %(name)s: %(message)s")
     # A line per HTTP request would drown the events (crawls, incidents, documents taken up).
@@ -767,7 +808,11 @@ def log_to_stderr() -> None:
 
 @app.command()
 def daemon(config: ConfigOption = None) -> None:
-    """Surveiller toutes les administrations selon leur calendrier, sans fin."""
+    """Surveiller les administrations, sans fin.
+
+    Chacune selon son calendrier."""
+    import asyncio
+
     from attrap.adapters.engines import get_engine
     from attrap.adapters.registry import load_adapters, select_adapters
     from attrap.scheduling.daemon import run_daemon
@@ -796,7 +841,11 @@ def worker(
     ] = 1,
     config: ConfigOption = None,
 ) -> None:
-    """Traiter les tâches de parcours et de documents en file (PostgreSQL, plusieurs machines)."""
+    """Traiter les tâches en file (PostgreSQL).
+
+    Parcours et documents, sur une ou plusieurs machines."""
+    import asyncio
+
     from attrap.adapters.engines import get_engine
 
     try:
@@ -824,7 +873,9 @@ def worker(
 
 @app.command("status")
 def status_command(config: ConfigOption = None) -> None:
-    """Afficher documents, détections, notifications et l'état de chaque administration."""
+    """Documents, détections, notifications et santé.
+
+    L'état de chaque administration."""
     from attrap.health import health_table
     from attrap.store.queries import failed_notifications, status
 
