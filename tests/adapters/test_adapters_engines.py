@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from dsfr_markup import card, pdf
 
 from attrap.adapters.base import CrawlContext, DocumentRef
 from attrap.adapters.engines import ENGINES, get_engine, validate_spec
@@ -125,20 +126,6 @@ def test_year_pattern_replaces_the_year_detection():
 
 HOST = "https://www.test.gouv.fr"
 SECTION = f"{HOST}/Publications/RAA"
-
-
-def card(title: str, href: str) -> str:
-    return (
-        '<div class="fr-card"><div class="fr-card__body"><h2 class="fr-card__title">'
-        f'<a href="{href}">{title}</a></h2></div></div>'
-    )
-
-
-def pdf(name: str, date: str) -> str:
-    return (
-        f'<a class="fr-link fr-link--download" href="/contenu/telechargement/1/2/file/{name}">'
-        f'{name} <span class="fr-link__detail">PDF - 1 Mb - {date}</span></a>'
-    )
 
 
 def write_site(folder: Path, pages: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dsfr_markup import card, pdf
 
 from attrap.adapters.base import CrawlContext, Structure
 from attrap.adapters.engines import get_engine, validate_spec
@@ -26,23 +27,9 @@ SECTION = f"{HOST}/Publications/RAA"
 FILES = f"{HOST}/contenu/telechargement/1/2/file"
 
 
-def card(title: str, href: str, detail: str = "") -> str:
-    published = f'<p class="fr-card__detail">{detail}</p>' if detail else ""
-    return (
-        '<div class="fr-card"><div class="fr-card__body"><h2 class="fr-card__title">'
-        f'<a href="{href}">{title}</a></h2>{published}</div></div>'
-    )
-
-
-def pdf(name: str, date: str) -> str:
-    return (
-        f'<li><a class="fr-link fr-link--download" href="/contenu/telechargement/1/2/file/{name}">'
-        f'{name} <span class="fr-link__detail">PDF - 1 Mb - {date}</span></a></li>'
-    )
-
-
 def downloads(*links: str) -> str:
-    return f'<div class="fr-downloads-group"><ul>{"".join(links)}</ul></div>'
+    items = "".join(f"<li>{link}</li>" for link in links)
+    return f'<div class="fr-downloads-group"><ul>{items}</ul></div>'
 
 
 def pager(**links: str) -> str:
