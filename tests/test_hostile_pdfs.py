@@ -25,7 +25,7 @@ from local_server import LocalServer, html, pdf, write_run_config
 GIGABYTE = 1024**3
 # Files no reader can open: each must fail, with its reason.
 UNREADABLE = {
-    "zero-bytes": ("0 octet", "empty body"),  # read from disk by scan, downloaded by run
+    "zero-bytes": ("0 octet", "réponse vide"),  # read from disk by scan, downloaded by run
     "truncated": ("PDF illisible",),
     "encrypted": ("password",),
     "cyclic": ("aucune page",),

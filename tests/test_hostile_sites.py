@@ -56,14 +56,14 @@ def test_redirect_into_the_private_network_is_refused(
     server.route("/raa-2024", html("même serveur"))
     other.route("/interne", html("intranet"))
     settings = crawl_settings(tmp_path)
-    with pytest.raises(FetchError, match=r"non-public address refused: 127\.0\.0\.2"):
+    with pytest.raises(FetchError, match=r"adresse non publique refusée : 127\.0\.0\.2"):
         fetch(settings, server.url("/raa"))
     assert other.log == []  # refused before any request left
     # A redirect within the server the crawl was sent to is followed.
     assert fetch(settings, server.url("/ici")) == "même serveur"
     # A PDF link redirecting inside the network is refused the same way.
     server.route("/raa.pdf", Reply(status=302, headers={"Location": other.url("/x.pdf")}))
-    with pytest.raises(FetchError, match="non-public address refused"):
+    with pytest.raises(FetchError, match="adresse non publique refusée"):
         download(settings, server.url("/raa.pdf"))
 
 
@@ -73,7 +73,8 @@ def test_redirect_to_a_name_of_the_private_network_is_refused(server: LocalServe
     )
     resolver = FakeResolver({"intranet.prefecture.test": "10.13.0.7"})
     with pytest.raises(
-        FetchError, match=r"non-public address refused: intranet\.prefecture\.test \(10\.13\.0\.7\)"
+        FetchError,
+        match=r"adresse non publique refusée : intranet\.prefecture\.test \(10\.13\.0\.7\)",
     ):
         fetch(crawl_settings(tmp_path), server.url("/raa"), resolver)
     assert resolver.asked == ["127.0.0.1", "intranet.prefecture.test"]
@@ -99,9 +100,9 @@ def test_slow_loris_bodies_are_cut(server: LocalServer, tmp_path: Path):
     server.route("/raa.pdf", Reply(body=make_pdf("RAA") * 3, **trickle))  # type: ignore[arg-type]
     settings = crawl_settings(tmp_path, timeout_s=2, max_download_s=1.5, max_attempts=1)
     started = time.monotonic()
-    with pytest.raises(FetchError, match=r"page not finished after 1.5 s"):
+    with pytest.raises(FetchError, match=r"page inachevée après 1.5 s"):
         fetch(settings, server.url("/liste"))
-    with pytest.raises(FetchError, match=r"download not finished after 1.5 s"):
+    with pytest.raises(FetchError, match=r"téléchargement inachevé après 1.5 s"):
         download(settings, server.url("/raa.pdf"))
     assert time.monotonic() - started < 10
     assert list(tmp_path.rglob("*.pdf*")) == []
@@ -128,7 +129,7 @@ def test_gzip_bomb_listing_is_refused_in_bounded_memory(server: LocalServer, tmp
         Reply(body=bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}),
     )
     before = _rss()
-    with pytest.raises(FetchError, match="page larger than 20 MB"):
+    with pytest.raises(FetchError, match="page de plus de 20 Mo"):
         fetch(crawl_settings(tmp_path, max_attempts=1), server.url("/liste"))
     assert _rss() - before < 300 * 1024**2
 
@@ -139,9 +140,9 @@ def test_huge_listing_page_is_refused(server: LocalServer, tmp_path: Path):
     server.route("/liste", Reply(body=page, headers={"Content-Type": "text/html"}))
     server.route("/sans-taille", Reply(body=page, chunked=True, chunk_bytes=1024**2))
     settings = crawl_settings(tmp_path, max_attempts=1)
-    with pytest.raises(FetchError, match="page larger than 20 MB"):
+    with pytest.raises(FetchError, match="page de plus de 20 Mo"):
         fetch(settings, server.url("/liste"))  # announced by Content-Length
-    with pytest.raises(FetchError, match="page larger than 20 MB"):
+    with pytest.raises(FetchError, match="page de plus de 20 Mo"):
         fetch(settings, server.url("/sans-taille"))  # found while reading
 
 

@@ -231,7 +231,7 @@ def test_retry_after_http_date_is_honoured(server: LocalServer, tmp_path: Path):
 def test_retry_after_beyond_the_cap_fails_at_once(server: LocalServer, tmp_path: Path):
     server.route("/busy", Reply(status=429, headers={"Retry-After": "3600"}))
     clock = VirtualClock()
-    with pytest.raises(FetchError, match="Retry-After 3600 s exceeds the 600 s limit"):
+    with pytest.raises(FetchError, match="Retry-After de 3600 s au-delà de la limite de 600 s"):
         fetch(crawl_settings(tmp_path, max_retry_after_s=600), server.url("/busy"), clock)
     assert len(server.log) == 1
     assert clock.sleeps == []
@@ -250,7 +250,7 @@ def test_503_backs_off_exponentially_then_gives_up(server: LocalServer, tmp_path
     server.route("/down", Reply(status=503))
     clock = VirtualClock()
     settings = crawl_settings(tmp_path, max_attempts=4, min_delay_s=2.0)
-    with pytest.raises(FetchError, match=r"HTTP 503 .*gave up after 4 attempts"):
+    with pytest.raises(FetchError, match=r"HTTP 503 .*abandon après 4 tentatives"):
         fetch(settings, server.url("/down"), clock)
     assert len(server.log) == 4
     # Exponential (2, 4, 8 s from min_delay) plus up to min_delay of jitter; the politeness gate
@@ -268,7 +268,7 @@ def test_404_is_not_retried(server: LocalServer, tmp_path: Path):
 def test_timeout_is_retried_then_reported(server: LocalServer, tmp_path: Path):
     server.route("/slow", Reply(body=b"late", delay_s=1.0))
     settings = crawl_settings(tmp_path, timeout_s=0.2, max_attempts=2)
-    with pytest.raises(FetchError, match=r"ReadTimeout.*gave up after 2 attempts"):
+    with pytest.raises(FetchError, match=r"ReadTimeout.*abandon après 2 tentatives"):
         fetch(settings, server.url("/slow"), VirtualClock())
     assert len(server.log) == 2
 
@@ -284,7 +284,7 @@ def test_redirects_are_followed_and_loops_reported(server: LocalServer, tmp_path
         async with HttpClient(settings, resolver=FakeResolver()) as client:
             page = await client.fetch_html(server.url("/old"))
             assert page.url == server.url("/new")
-            with pytest.raises(FetchError, match="redirect loop"):
+            with pytest.raises(FetchError, match="boucle de redirections"):
                 await client.fetch_html(server.url("/a"))
             return page.text
 
@@ -308,10 +308,10 @@ def test_pdf_is_stored_by_its_sha256(server: LocalServer, tmp_path: Path):
     ("reply", "error"),
     [
         (Reply(body=make_pdf("x"), content_length=2000), "incomplete|peer closed"),
-        (html("<!DOCTYPE html><title>Erreur</title>"), "not a PDF"),
-        (pdf(make_pdf("y" * 3000)), "larger than the 0.002 MB limit"),
-        (Reply(body=make_pdf("z" * 3000), chunked=True), "larger than the 0.002 MB limit"),
-        (Reply(body=b"", headers={"Content-Type": "application/pdf"}), "empty body"),
+        (html("<!DOCTYPE html><title>Erreur</title>"), "pas un PDF"),
+        (pdf(make_pdf("y" * 3000)), "plus grand que la limite de 0.002 Mo"),
+        (Reply(body=make_pdf("z" * 3000), chunked=True), "plus grand que la limite de 0.002 Mo"),
+        (Reply(body=b"", headers={"Content-Type": "application/pdf"}), "réponse vide"),
     ],
     ids=["truncated", "html-as-pdf", "oversized", "oversized-chunked", "empty"],
 )
@@ -335,7 +335,9 @@ def test_a_pdf_that_cannot_be_stored_is_a_fetch_error_and_leaves_nothing(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(FetchError, match="cannot store the PDF: No space left on device"):
+    with pytest.raises(
+        FetchError, match="impossible d'enregistrer le PDF : No space left on device"
+    ):
         download(settings, server.url("/file/raa.pdf"))
     assert stored_files(settings) == []
 
@@ -351,7 +353,7 @@ def test_trickling_download_stops_at_the_deadline(server: LocalServer, tmp_path:
     settings = crawl_settings(tmp_path, timeout_s=1.0, max_download_s=0.3)
 
     started = time.monotonic()
-    with pytest.raises(FetchError, match=r"not finished after 0\.3 s"):
+    with pytest.raises(FetchError, match=r"inachevé après 0\.3 s"):
         download(settings, url)
     assert time.monotonic() - started < 0.9
     assert stored_files(settings) == []

@@ -134,10 +134,10 @@ def test_failures_are_recorded_once_and_the_run_goes_on(
     expected_errors = {
         "down.pdf": "HTTP 503",
         "slow.pdf": "ReadTimeout",
-        "loop.pdf": "redirect loop",
+        "loop.pdf": "boucle de redirections",
         "truncated.pdf": "peer closed connection",
-        "error.pdf": "not a PDF",
-        "huge.pdf": "larger than the 0.01 MB limit",
+        "error.pdf": "pas un PDF",
+        "huge.pdf": "plus grand que la limite de 0.01 Mo",
     }
     for name, error in expected_errors.items():
         assert docs[name].status == "failed", name

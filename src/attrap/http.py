@@ -214,7 +214,7 @@ class HttpClient:
                 except TimeoutError:
                     raise FetchError(
                         url,
-                        f"page not finished after {self._crawl.max_download_s:g} s "
+                        f"page inachevée après {self._crawl.max_download_s:g} s "
                         "(crawl.max_download_s)",
                     ) from None
             page = HtmlPage(url=str(response.url), text=_decode(response, body))
@@ -241,7 +241,7 @@ class HttpClient:
                     # run tries again (crawl.max_download_runs).
                     raise FetchError(
                         url,
-                        f"download not finished after {self._crawl.max_download_s:g} s "
+                        f"téléchargement inachevé après {self._crawl.max_download_s:g} s "
                         "(crawl.max_download_s)",
                     ) from exc
 
@@ -270,7 +270,7 @@ class HttpClient:
             attempts = exhausted.last_attempt.attempt_number
             status = last.status if isinstance(last, FetchError) else None
             raise FetchError(
-                url, f"{reason} (gave up after {attempts} attempts)", status=status
+                url, f"{reason} (abandon après {attempts} tentatives)", status=status
             ) from last
 
     def _check_status(self, url: str, response: httpx.Response) -> None:
@@ -284,8 +284,8 @@ class HttpClient:
         if wait is not None and wait > self._crawl.max_retry_after_s:
             raise FetchError(
                 url,
-                f"{reason}, Retry-After {wait:.0f} s exceeds the "
-                f"{self._crawl.max_retry_after_s:.0f} s limit",
+                f"{reason}, Retry-After de {wait:.0f} s au-delà de la limite de "
+                f"{self._crawl.max_retry_after_s:.0f} s",
                 status=status,
             )
         raise _RetryableError(url, reason, retry_after=wait, status=status)
@@ -350,7 +350,7 @@ class HttpClient:
                 method, url, headers=headers, data=dict(data) if data else None
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise FetchError(url, f"invalid request: {_describe(exc)}") from exc
+            raise FetchError(url, f"requête invalide : {_describe(exc)}") from exc
         visited = {str(request.url)}
         origin: str | None = None
         for _hop in range(MAX_REDIRECTS + 1):
@@ -364,14 +364,14 @@ class HttpClient:
                 finally:
                     await response.aclose()
             if next_request is None:
-                raise FetchError(url, f"HTTP {response.status_code} redirect without a target")
+                raise FetchError(url, f"redirection HTTP {response.status_code} sans destination")
             origin = origin or await self._address_of(request.url)
             request = next_request
             if str(request.url) in visited:
-                raise FetchError(url, f"redirect loop at {request.url}")
+                raise FetchError(url, f"boucle de redirections à {request.url}")
             visited.add(str(request.url))
             await self._check_redirect(url, origin, request.url)
-        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(url, f"plus de {MAX_REDIRECTS} redirections")
 
     async def _check_redirect(self, url: str, origin: str, target: httpx.URL) -> None:
         """Refuse a redirect into a private network (see ``crawl.private_redirects``)."""
@@ -385,8 +385,8 @@ class HttpClient:
         if not public and address != origin:
             raise FetchError(
                 url,
-                f"redirect to a non-public address refused: {target.host} ({address}); "
-                "crawl.private_redirects allows it",
+                f"redirection vers une adresse non publique refusée : {target.host} ({address}) ; "
+                "crawl.private_redirects l'autorise",
             )
 
     # -- bodies ------------------------------------------------------------------------------
@@ -394,16 +394,16 @@ class HttpClient:
     async def _read_capped(self, url: str, response: httpx.Response, limit: int) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(url, f"page larger than {limit // 1024 // 1024} MB")
+            raise FetchError(url, f"page de plus de {limit // 1024 // 1024} Mo")
         body = bytearray()
         async for chunk in response.aiter_bytes():
             body += chunk
             if len(body) > limit:
-                raise FetchError(url, f"page larger than {limit // 1024 // 1024} MB")
+                raise FetchError(url, f"page de plus de {limit // 1024 // 1024} Mo")
         return bytes(body)
 
     def _too_big(self, url: str) -> FetchError:
-        return FetchError(url, f"larger than the {self._crawl.max_pdf_mb:g} MB limit")
+        return FetchError(url, f"plus grand que la limite de {self._crawl.max_pdf_mb:g} Mo")
 
     async def _store_pdf(self, url: str, response: httpx.Response) -> Download:
         declared = response.headers.get("Content-Length", "")
@@ -424,7 +424,9 @@ class HttpClient:
                 self._check_magic(url, head, final=True)
                 path = writer.commit()
             except OSError as exc:
-                raise FetchError(url, f"cannot store the PDF: {exc.strerror or exc}") from exc
+                raise FetchError(
+                    url, f"impossible d'enregistrer le PDF : {exc.strerror or exc}"
+                ) from exc
         return Download(path=path, sha256=writer.sha256, size=writer.size)
 
     @staticmethod
@@ -433,4 +435,4 @@ class HttpClient:
         if PDF_MAGIC in head or (not final and len(head) < PDF_MAGIC_WINDOW):
             return
         start = head[:40].decode("latin-1").strip().replace("\n", " ")
-        raise FetchError(url, f"not a PDF (starts with {start!r})" if start else "empty body")
+        raise FetchError(url, f"pas un PDF (commence par {start!r})" if start else "réponse vide")
