@@ -237,7 +237,7 @@ def test_notify_test_on_a_registered_kind(
     assert ring.posts()[0].headers["x-key"].startswith("attrap-test-")
     result = runner.invoke(app, ["notify", "test", "pager", "-c", str(config)])
     assert result.exit_code == 2
-    assert "choose one of mastodon, email, webhook, ring" in result.stderr
+    assert "choisissez parmi mastodon, email, webhook, ring" in result.stderr
 
 
 def enqueue_now(database: Database, settings: Settings, ids: list[int]) -> int:

@@ -71,7 +71,7 @@ def test_answers_get_post_redirects_and_cookies(site: Path):
 def test_unknown_request_names_the_url(site: Path):
     fetcher = FixtureFetcher(site)
     with pytest.raises(
-        FixtureError, match=r"no fixture for POST https://www.test.gouv.fr/RAA/ with"
+        FixtureError, match=r"aucune page enregistrée pour POST https://www.test.gouv.fr/RAA/ avec"
     ) as error:
         asyncio.run(
             fetcher.fetch_html(
@@ -84,16 +84,16 @@ def test_unknown_request_names_the_url(site: Path):
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        ('[[page]]\nurl = "https://x.fr/"\nfile = "missing.html"\n', "no file missing.html"),
+        ('[[page]]\nurl = "https://x.fr/"\nfile = "missing.html"\n', "fichier missing.html absent"),
         (
             '[[page]]\nurl = "https://x.fr/"\nfile = "root.html"\nmethode = "GET"\n',
-            "invalid manifest",
+            "manifeste invalide",
         ),
         (
             '[[page]]\nurl = "https://x.fr/"\nfile = "root.html"\nrequires_cookie = "A"\n',
             "go together",
         ),
-        ("[[page]\n", "invalid manifest"),
+        ("[[page]\n", "manifeste invalide"),
         ('[[bulletin]]\nurl = "https://x.fr/a.pdf"\ntitle = "A"\n', "need a \\[recording\\]"),
         (
             '[recording]\ncode = "13"\nengine = "dsfr"\nstart_urls = ["https://x.fr/"]\n',

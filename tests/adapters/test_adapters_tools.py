@@ -55,7 +55,7 @@ def test_check_fails_when_nothing_is_found(config: Path):
     )
     assert result.exit_code == 1
     assert "0 bulletin(s) trouvé(s)" in result.stdout
-    assert "no fixture for GET https://www.indre-et-loire.gouv.fr/" in result.stderr
+    assert "aucune page enregistrée pour GET https://www.indre-et-loire.gouv.fr/" in result.stderr
 
 
 def test_check_unknown_code(config: Path):
@@ -142,7 +142,7 @@ def test_record_never_overwrites_hand_made_fixtures(tmp_path: Path):
     result = record("37", sites, tmp_path, port=0)
     assert result.exit_code == 2
     assert "erreur : enregistrement impossible : " in result.stderr
-    assert "not a recording" in result.stderr
+    assert "pas un enregistrement" in result.stderr
     assert tree(sites / "37") == tree(SITES / "a")
 
 
@@ -260,7 +260,7 @@ def test_new_records_the_site_at_once(config: Path, tmp_path: Path):
 
     again = runner.invoke(app, args)
     assert again.exit_code == 2
-    assert "already exists; not overwriting it" in again.stderr
+    assert "existe déjà ; il n'est pas remplacé" in again.stderr
 
 
 def test_new_says_when_the_site_does_not_answer_and_writes_nothing(tmp_path: Path):
@@ -317,7 +317,7 @@ def test_new_rejects_bad_codes_and_urls(config: Path):
         app, ["adapters", "new", "13b", "https://x.gouv.fr/", "-c", str(config)]
     )
     assert bad_code.exit_code == 2
-    assert "is not an administration code" in bad_code.stderr
+    assert "n'est pas un code d'administration" in bad_code.stderr
     bad_url = runner.invoke(app, ["adapters", "new", "976", "ftp://x.gouv.fr/", "-c", str(config)])
     assert bad_url.exit_code == 2
-    assert "is not an http(s) URL" in bad_url.stderr
+    assert "n'est pas une URL http(s)" in bad_url.stderr

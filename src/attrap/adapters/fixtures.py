@@ -141,13 +141,13 @@ def read_manifest(folder: Path) -> Manifest:
     try:
         manifest = Manifest.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except OSError as exc:
-        raise FixtureError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise FixtureError(f"{path} : lecture impossible : {exc.strerror}") from exc
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise FixtureError(f"{path}: invalid manifest: {exc}") from exc
+        raise FixtureError(f"{path} : manifeste invalide : {exc}") from exc
     for page in manifest.page:
         for name in filter(None, (page.file, page.without_cookie)):
             if not (folder / name).is_file():
-                raise FixtureError(f"{path}: {page.url}: no file {name}", page.url)
+                raise FixtureError(f"{path} : {page.url} : fichier {name} absent", page.url)
     return manifest
 
 
@@ -187,8 +187,8 @@ class FixtureFetcher:
         self.requests.append(FixtureRequest(method.upper(), url, dict(data) if data else None))
         page = self.pages.get(request_key(method, url, data))
         if page is None:
-            form = f" with {dict(data)}" if data else ""
-            raise FixtureError(f"no fixture for {method.upper()} {url}{form}", url)
+            form = f" avec {dict(data)}" if data else ""
+            raise FixtureError(f"aucune page enregistrée pour {method.upper()} {url}{form}", url)
         file = page.file
         if page.requires_cookie and page.requires_cookie not in self.cookies:
             file = page.without_cookie or file
@@ -317,11 +317,11 @@ def check_recording_target(folder: Path) -> None:
     """Raises ``RecordingError`` unless ``folder`` is absent, empty, or an earlier recording:
     hand-made fixtures are never overwritten."""
     if folder.exists() and not folder.is_dir():
-        raise RecordingError(f"{folder} is not a folder")
+        raise RecordingError(f"{folder} n'est pas un dossier")
     if folder.is_dir() and any(folder.iterdir()) and not is_recording(folder):
         raise RecordingError(
-            f"{folder} holds fixtures that are not a recording (no [recording] in its "
-            f"{MANIFEST}); not overwriting them"
+            f"{folder} contient des pages qui ne sont pas un enregistrement (pas de [recording] "
+            f"dans son {MANIFEST}) ; elles ne sont pas remplacées"
         )
 
 
@@ -344,7 +344,7 @@ def write_recording(
         for answer in answers:
             name = page_file(answer.method, answer.url, answer.data)
             if (staging / name).exists():
-                raise RecordingError(f"two requests share the file name {name}")
+                raise RecordingError(f"deux requêtes partagent le nom de fichier {name}")
             (staging / name).write_bytes(answer.page.text.encode("utf-8", errors="replace"))
             final = answer.page.url if answer.page.url != answer.url else None
             pages.append(

@@ -121,7 +121,9 @@ async def replay(spec: AdapterSpec, folder: Path) -> CrawlReport:
     ``not_before``, with the adapter's current settings."""
     recording = read_manifest(folder).recording
     if recording is None:
-        raise FixtureError(f"{folder / MANIFEST}: not a recording (no [recording] table)")
+        raise FixtureError(
+            f"{folder / MANIFEST} : pas un enregistrement (pas de table [recording])"
+        )
     spec = spec.model_copy(update={"start_urls": list(recording.start_urls)})
     fetcher = FixtureFetcher(folder)
     report = await crawl(spec, fetcher, recording.not_before)
@@ -321,13 +323,13 @@ def plan_adapter(code: str, url: str, adapters_dir: Path) -> tuple[str, Path]:
     ``AdapterError`` for a bad code or URL, or a file that exists (never overwritten)."""
     code = code.upper() if code.lower() in {"2a", "2b", "pp"} or code[:1] in "rR" else code
     if not _CODE.match(code):
-        raise AdapterError(f"'{code}' is not an administration code (13, 2A, 974, PP, R11…)")
+        raise AdapterError(f"'{code}' n'est pas un code d'administration (13, 2A, 974, PP, R11…)")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AdapterError(f"'{url}' is not an http(s) URL")
+        raise AdapterError(f"'{url}' n'est pas une URL http(s)")
     adapter = adapters_dir / f"{code}.toml"
     if adapter.exists():
-        raise AdapterError(f"{adapter} already exists; not overwriting it")
+        raise AdapterError(f"{adapter} existe déjà ; il n'est pas remplacé")
     return code, adapter
 
 

@@ -49,10 +49,10 @@ class EmailChannel:
     def __init__(self, settings: EmailSettings, password: str | None) -> None:
         missing = [key for key in ("host", "sender", "to") if not getattr(settings, key)]
         if missing:
-            raise ChannelConfigError(f"notify.email.{missing[0]} is empty")
+            raise ChannelConfigError(f"notify.email.{missing[0]} est vide")
         if settings.password_env and not password:
             raise ChannelConfigError(
-                f"the SMTP password is missing: set the environment variable "
+                f"mot de passe SMTP absent : définissez la variable d'environnement "
                 f"{settings.password_env}"
             )
         self.settings = settings

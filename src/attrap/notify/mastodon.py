@@ -30,10 +30,11 @@ class MastodonChannel:
 
     def __init__(self, settings: MastodonSettings, token: str | None, user_agent: str) -> None:
         if not settings.instance:
-            raise ChannelConfigError("notify.mastodon.instance is empty")
+            raise ChannelConfigError("notify.mastodon.instance est vide")
         if not token:
             raise ChannelConfigError(
-                f"the Mastodon token is missing: set the environment variable {settings.token_env}"
+                "jeton Mastodon absent : définissez la variable d'environnement "
+                f"{settings.token_env}"
             )
         self.settings = settings
         self._client = httpx.Client(
@@ -84,7 +85,7 @@ class MastodonChannel:
             status_id = str(response.json()["id"])
         except (ValueError, KeyError, TypeError) as exc:
             # Accepted, but we cannot tell which status it is: a retry with the same key is safe.
-            raise DeliveryError(f"unexpected answer from the instance: {exc!r}") from exc
+            raise DeliveryError(f"réponse inattendue de l'instance : {exc!r}") from exc
         paused = response.headers.get("X-RateLimit-Remaining", "").strip() == "0"
         return Receipt(status_id, rate_limit_reset(response) if paused else None)
 

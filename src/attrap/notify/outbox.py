@@ -164,11 +164,11 @@ def open_channel(name: str, settings: Settings) -> Channel:
     kind = registry.get(name)
     if kind is None:
         names = ", ".join(known.name for known in registry.kinds())
-        raise ChannelConfigError(f"unknown channel {name!r}: choose one of {names}")
+        raise ChannelConfigError(f"canal inconnu {name!r} : choisissez parmi {names}")
     cfg = settings.notify.channels.get(name)
     if cfg is None:
         raise ChannelConfigError(
-            f"channel {name!r} is not configured: add a [notify.{name}] section"
+            f"canal {name!r} non configuré : ajoutez une section [notify.{name}]"
         )
     return kind.open(cfg, settings)
 

@@ -54,10 +54,11 @@ class WebhookChannel:
 
     def __init__(self, settings: WebhookSettings, secret: str | None, user_agent: str) -> None:
         if not settings.url:
-            raise ChannelConfigError("notify.webhook.url is empty")
+            raise ChannelConfigError("notify.webhook.url est vide")
         if settings.secret_env and not secret:
             raise ChannelConfigError(
-                f"the webhook secret is missing: set the environment variable {settings.secret_env}"
+                "secret du webhook absent : définissez la variable d'environnement "
+                f"{settings.secret_env}"
             )
         self.settings = settings
         self._secret = secret

@@ -76,8 +76,8 @@ def postgres_conninfo(database_url: str) -> str:
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
         raise WorkerConfigError(
-            f"attrap worker a besoin de PostgreSQL / needs PostgreSQL ([database] url is "
-            f"{url.get_backend_name()}); on one machine use 'attrap daemon'."
+            f"attrap worker a besoin de PostgreSQL ([database] url est "
+            f"{url.get_backend_name()}) ; sur une seule machine, utilisez 'attrap daemon'."
         )
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -90,7 +90,8 @@ def parse_queues(value: str | None) -> list[str] | None:
     unknown = [name for name in names if name not in QUEUES]
     if unknown or not names:
         raise WorkerConfigError(
-            f"unknown queue(s) {', '.join(unknown) or repr(value)}; known: {', '.join(QUEUES)}"
+            f"file(s) inconnue(s) {', '.join(unknown) or repr(value)} ; "
+            f"connues : {', '.join(QUEUES)}"
         )
     return names
 
