@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from attrap.cli import app
@@ -87,3 +88,24 @@ def test_db_upgrade_and_status(config_file: Path, tmp_path: Path):
     assert (tmp_path / "attrap.db").is_file()
     result = runner.invoke(app, ["status", "-c", str(config_file)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["hits", "--bogus"], "erreur : option inconnue : --bogus"),
+        (["adapters", "check"], "erreur : argument manquant : code"),
+        (["hits", "--limit", "x"], "erreur : valeur invalide pour '--limit' : "),
+        (["nosuch"], "erreur : commande inconnue : nosuch"),
+        (["hits", "--department"], "erreur : l'option --department demande une valeur"),
+    ],
+)
+def test_usage_errors_are_worded_like_the_tools_own(args: list[str], error: str):
+    # The installed command, as a user runs it (CliRunner would bypass its entry point).
+    attrap = Path(sys.executable).with_name("attrap")
+    result = subprocess.run([attrap, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith(error), result.stderr
+    assert not any(line.startswith(("Error", "Usage", "Try ")) for line in lines)

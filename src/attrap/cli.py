@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections import Counter
 from enum import StrEnum
@@ -82,9 +83,13 @@ class HitsFormat(StrEnum):
     csv = "csv"
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+def print_error(message: str) -> None:
     # Messages quote config keys such as [notify.email]: print them as text, not markup.
     errors.print(f"[bold red]erreur :[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -961,5 +966,51 @@ def db_upgrade(config: ConfigOption = None) -> None:
     console.print(f"Base à jour: {settings.database.url}", highlight=False)
 
 
+# Typer's usage errors as it words them (in English), and in French, as the tool's own errors.
+USAGE_ERRORS = [
+    (re.compile(r"No such option: (\S+)(?: \(Possible options: (.+)\))?"), "option inconnue : {}"),
+    (re.compile(r"No such command '(.+)'\."), "commande inconnue : {}"),
+    (re.compile(r"Missing command\."), "commande manquante"),
+    (re.compile(r"Missing argument '(.+?)'\.(.*)"), "argument manquant : {}"),
+    (re.compile(r"Missing option '(.+?)'\.(.*)"), "option manquante : {}"),
+    (re.compile(r"Invalid value for (.+?): (.*)"), "valeur invalide pour {} : {}"),
+    (re.compile(r"Got unexpected extra argument\(s\) \((.*)\)"), "argument(s) en trop : {}"),
+    (re.compile(r"Option '(.+)' requires an argument\."), "l'option {} demande une valeur"),
+    (re.compile(r"Option '(.+)' does not take a value\."), "l'option {} ne prend pas de valeur"),
+]
+
+
+def french_usage_error(message: str) -> str:
+    for pattern, wording in USAGE_ERRORS:
+        if match := pattern.fullmatch(message):
+            text = wording.format(*match.groups())
+            if pattern.pattern.startswith("No such option") and match[2]:
+                text = wording.format(match[1]) + f" (options possibles : {match[2]})"
+            return text
+    return message
+
+
+def main() -> None:
+    """The ``attrap`` command: typer's usage errors worded like the tool's own, « erreur : … »
+    in French (typer prints them in English after its own « Error: »)."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # usage errors (typer's vendored click)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help, for a group without command
+            errors.print(exc.format_message(), highlight=False, markup=False)
+            sys.exit(2)
+        context = getattr(exc, "ctx", None)
+        if context is not None:
+            usage = context.get_usage().replace("Usage:", "Utilisation :", 1)
+            errors.print(usage, highlight=False, markup=False)
+            errors.print(f"Aide : {context.command_path} --help", highlight=False, markup=False)
+        print_error(french_usage_error(exc.format_message()))
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        errors.print("Interrompu.", highlight=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()
