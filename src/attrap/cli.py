@@ -968,7 +968,11 @@ def db_upgrade(config: ConfigOption = None) -> None:
 
 # Typer's usage errors as it words them (in English), and in French, as the tool's own errors.
 USAGE_ERRORS = [
-    (re.compile(r"No such option: (\S+)(?: \(Possible options: (.+)\))?"), "option inconnue : {}"),
+    (
+        re.compile(r"No such option: (\S+) \(Possible options: (.+)\)"),
+        "option inconnue : {} (options possibles : {})",
+    ),
+    (re.compile(r"No such option: (\S+)"), "option inconnue : {}"),
     (re.compile(r"No such command '(.+)'\."), "commande inconnue : {}"),
     (re.compile(r"Missing command\."), "commande manquante"),
     (re.compile(r"Missing argument '(.+?)'\.(.*)"), "argument manquant : {}"),
@@ -983,10 +987,7 @@ USAGE_ERRORS = [
 def french_usage_error(message: str) -> str:
     for pattern, wording in USAGE_ERRORS:
         if match := pattern.fullmatch(message):
-            text = wording.format(*match.groups())
-            if pattern.pattern.startswith("No such option") and match[2]:
-                text = wording.format(match[1]) + f" (options possibles : {match[2]})"
-            return text
+            return wording.format(*match.groups())
     return message
 
 
